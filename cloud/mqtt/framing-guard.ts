@@ -1,0 +1,281 @@
+import { Duplex } from 'node:stream';
+
+/**
+ * A framing guard in front of aedes' parser, so hostile connections are closed the way Mosquitto
+ * closes them. aedes 1.x has no maximum packet size: mqtt-packet buffers a declared body until it
+ * is complete, so a first packet declaring 256 MiB grows the process by whatever the peer sends,
+ * and the socket stays open until aedes' 30 s connect timeout. The guard reads only MQTT 3.1.1
+ * fixed headers (and the first 14 bytes of CONNECT), never buffers a body, and passes every byte
+ * through unchanged.
+ */
+
+/** Why a connection was refused; a closed set, safe to use as a metric label. */
+export type RejectReason =
+  | 'first-not-connect' // [MQTT-3.1.0-1]
+  | 'second-connect' // [MQTT-3.1.0-2]
+  | 'reserved-type' // types 0 and 15 are reserved in MQTT 3.1.1 (2.2.1)
+  | 'malformed-length' // more than 4 Remaining Length bytes [MQTT-2.2.3]
+  | 'packet-too-large'
+  | 'connect-timeout'
+  | 'empty-client-id'; // [MQTT-3.1.3-8]: answered with CONNACK return code 2
+
+/** Options of {@link guardStream}. */
+export interface GuardOptions {
+  /**
+   * Largest Remaining Length accepted, in bytes; a packet declaring more closes the connection
+   * before its body is read. Default {@link DEFAULT_MAX_PACKET_BYTES} (300 KiB): a telemetry batch
+   * is at most 256 KiB of payload (CONTRACT.md), plus topic and packet id, with room to spare so a
+   * batch slightly over the limit still reaches ingest and is refused in the ack with a reason.
+   */
+  maxPacketBytes?: number;
+  /**
+   * Time allowed from the start of the guard (after any TLS or WebSocket handshake) until a whole
+   * CONNECT has passed. Default {@link DEFAULT_CONNECT_TIMEOUT_MS} (10 s, as Mosquitto).
+   */
+  connectTimeoutMs?: number;
+  /** Called once per refused connection, for metrics. Never given any payload byte. */
+  onReject?: (reason: RejectReason) => void;
+  /** Peer address exposed as `remoteAddress` when the raw stream has none (WebSocket). */
+  remoteAddress?: string;
+}
+
+export const DEFAULT_MAX_PACKET_BYTES = 300 * 1024;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** How long a refused CONNECT's socket may stay open so its CONNACK is delivered. */
+const CONNACK_LINGER_MS = 1000;
+/** CONNACK, Remaining Length 2, session present 0, return code 2 "identifier rejected" (3.2). */
+const CONNACK_IDENTIFIER_REJECTED = Buffer.from([0x20, 0x02, 0x00, 0x02]);
+/** Bytes of CONNECT's variable header needed to read the client id length (3.1.2), for "MQIsdp". */
+const CONNECT_PEEK_BYTES = 2 + 6 + 1 + 1 + 2 + 2;
+
+/** What one chunk did: bytes to pass on now, or why to close. */
+export interface ScanResult {
+  forward: Buffer | null;
+  reject: RejectReason | null;
+  /** True when this chunk completed the first CONNECT. */
+  connectComplete: boolean;
+}
+
+/**
+ * Pure incremental scanner of MQTT 3.1.1 framing: bytes in, verdicts out, no I/O. Holds back at
+ * most the fixed header and {@link CONNECT_PEEK_BYTES} of the first packet, until it can tell
+ * whether the CONNECT carries an empty client id without a clean session.
+ */
+export class FrameScanner {
+  #phase: 'type' | 'length' | 'body' = 'type';
+  #packets = 0;
+  #length = 0;
+  #lengthBytes = 0;
+  #bodyLeft = 0;
+  #deciding = true;
+  #peek: number[] = [];
+  #held: Buffer[] = [];
+  #connectComplete = false;
+
+  constructor(private readonly maxPacketBytes: number) {}
+
+  feed(chunk: Buffer): ScanResult {
+    this.#connectComplete = false;
+    let i = 0;
+    while (i < chunk.length) {
+      const step = this.#phase === 'body' ? this.#onBody(chunk, i) : this.#onHeaderByte(chunk[i]!);
+      if (typeof step === 'string') return { forward: null, reject: step, connectComplete: false };
+      i += step;
+    }
+    const connectComplete = this.#connectComplete;
+    if (this.#deciding) {
+      this.#held.push(chunk);
+      return { forward: null, reject: null, connectComplete };
+    }
+    const forward = this.#held.length === 0 ? chunk : Buffer.concat([...this.#held, chunk]);
+    this.#held = [];
+    return { forward, reject: null, connectComplete };
+  }
+
+  /** One byte of a fixed header: the type nibble, then the Remaining Length varint [MQTT-2.2.3]. */
+  #onHeaderByte(byte: number): RejectReason | number {
+    if (this.#phase === 'type') {
+      const type = byte >> 4;
+      if (this.#packets === 0 && type !== 1) return 'first-not-connect';
+      if (this.#packets > 0 && type === 1) return 'second-connect';
+      if (type === 0 || type === 15) return 'reserved-type';
+      this.#packets++;
+      this.#phase = 'length';
+      this.#length = 0;
+      this.#lengthBytes = 0;
+      return 1;
+    }
+    this.#length += (byte & 0x7f) * 128 ** this.#lengthBytes;
+    this.#lengthBytes++;
+    if (byte & 0x80) return this.#lengthBytes === 4 ? 'malformed-length' : 1;
+    if (this.#length > this.maxPacketBytes) return 'packet-too-large';
+    this.#bodyLeft = this.#length;
+    this.#phase = 'body';
+    return this.#bodyLeft === 0 ? this.#endPacket() ?? 1 : 1;
+  }
+
+  /** Skips body bytes without keeping them, except CONNECT's first few while deciding. */
+  #onBody(chunk: Buffer, at: number): RejectReason | number {
+    const n = Math.min(this.#bodyLeft, chunk.length - at);
+    if (this.#deciding) {
+      const take = Math.min(n, CONNECT_PEEK_BYTES - this.#peek.length);
+      for (let k = 0; k < take; k++) this.#peek.push(chunk[at + k]!);
+      const verdict = peekConnect(this.#peek);
+      if (verdict === 'refuse') return 'empty-client-id';
+      if (verdict === 'pass') this.#deciding = false;
+    }
+    this.#bodyLeft -= n;
+    if (this.#bodyLeft === 0) return this.#endPacket() ?? n;
+    return n;
+  }
+
+  #endPacket(): undefined {
+    this.#phase = 'type';
+    if (this.#packets === 1) {
+      // A CONNECT too short to judge is aedes' to refuse (mqtt-packet: "Packet too short").
+      this.#deciding = false;
+      this.#connectComplete = true;
+    }
+    return undefined;
+  }
+}
+
+/**
+ * Judges the start of a CONNECT variable header (3.1.2): protocol name, level, flags, keep alive,
+ * then the client id's length (3.1.3). Anything but MQTT 3.1/3.1.1 is left to aedes to answer.
+ */
+function peekConnect(b: number[]): 'need-more' | 'pass' | 'refuse' {
+  if (b.length < 2) return 'need-more';
+  const nameLength = (b[0]! << 8) | b[1]!;
+  if (nameLength !== 4 && nameLength !== 6) return 'pass';
+  if (b.length < nameLength + 8) return 'need-more';
+  const level = b[nameLength + 2]! & 0x7f; // high bit: bridge mode
+  if (level !== 3 && level !== 4) return 'pass';
+  const cleanSession = (b[nameLength + 3]! & 0x02) !== 0;
+  const clientIdLength = (b[nameLength + 6]! << 8) | b[nameLength + 7]!;
+  return !cleanSession && clientIdLength === 0 ? 'refuse' : 'pass';
+}
+
+/** Peer address of a raw stream when it is a socket. */
+function addressOf(raw: Duplex): string | undefined {
+  return (raw as Duplex & { remoteAddress?: string }).remoteAddress;
+}
+
+function noop(): void {}
+
+/**
+ * The guarded connection handed to `aedes.handle`. Backpressure both ways (the raw stream is
+ * paused while aedes does not read, e.g. during authentication); destroying either side destroys
+ * the other, and ending either side ends the other.
+ */
+export class GuardedStream extends Duplex {
+  /** The peer's address, for hooks (`client.conn.remoteAddress`), on TCP, TLS and WebSocket. */
+  readonly remoteAddress: string | undefined;
+  readonly #raw: Duplex;
+  readonly #scanner: FrameScanner;
+  readonly #timeoutMs: number;
+  readonly #onReject: (reason: RejectReason) => void;
+  #timer: NodeJS.Timeout | undefined;
+  #rawPaused = false;
+  #pendingWrite: ((err?: Error | null) => void) | undefined;
+  #refused = false;
+  #lingering = false;
+  readonly #listeners: Array<[string, (...args: never[]) => void]> = [];
+
+  constructor(raw: Duplex, opts: GuardOptions = {}) {
+    super({ allowHalfOpen: false });
+    this.#raw = raw;
+    this.remoteAddress = addressOf(raw) ?? opts.remoteAddress;
+    this.#scanner = new FrameScanner(opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES);
+    this.#timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.#onReject = opts.onReject ?? noop;
+  }
+
+  /** Attaches to the raw stream and starts the connect timer. */
+  start(): this {
+    this.#listen('data', (chunk: Buffer) => this.#onData(chunk));
+    this.#listen('end', () => this.push(null));
+    this.#listen('error', (err: Error) => this.destroy(err));
+    this.#listen('close', () => this.destroy());
+    this.#listen('drain', () => this.#onDrain());
+    this.#timer = setTimeout(() => this.#refuse('connect-timeout'), this.#timeoutMs);
+    return this;
+  }
+
+  #listen(event: string, fn: (...args: never[]) => void): void {
+    this.#raw.on(event, fn as (...args: unknown[]) => void);
+    this.#listeners.push([event, fn]);
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#refused) return;
+    const result = this.#scanner.feed(chunk);
+    if (result.reject) return this.#refuse(result.reject);
+    if (result.connectComplete) clearTimeout(this.#timer);
+    if (result.forward && !this.push(result.forward)) {
+      this.#rawPaused = true;
+      this.#raw.pause();
+    }
+  }
+
+  #refuse(reason: RejectReason): void {
+    if (this.#refused || this.destroyed) return;
+    this.#refused = true;
+    try {
+      this.#onReject(reason);
+    } catch {
+      // a metrics callback must not keep a hostile connection open
+    }
+    if (reason !== 'empty-client-id') return void this.destroy();
+    // [MQTT-3.1.3-8]: answer CONNACK 0x02, then close. Keep draining what the peer still sends so
+    // the close is a FIN, not a reset that could discard the CONNACK before the peer reads it.
+    this.#lingering = true;
+    this.destroy();
+    const raw = this.#raw;
+    const timer = setTimeout(() => raw.destroy(), CONNACK_LINGER_MS);
+    raw.once('close', () => clearTimeout(timer));
+    raw.resume();
+    raw.end(CONNACK_IDENTIFIER_REJECTED);
+  }
+
+  #onDrain(): void {
+    const callback = this.#pendingWrite;
+    this.#pendingWrite = undefined;
+    callback?.();
+  }
+
+  override _read(): void {
+    if (!this.#rawPaused) return;
+    this.#rawPaused = false;
+    this.#raw.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    if (this.#raw.write(chunk)) callback();
+    else this.#pendingWrite = callback;
+  }
+
+  override _final(callback: (err?: Error | null) => void): void {
+    this.#raw.end();
+    callback();
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    clearTimeout(this.#timer);
+    for (const [event, fn] of this.#listeners) this.#raw.off(event, fn as (...args: unknown[]) => void);
+    this.#listeners.length = 0;
+    this.#pendingWrite = undefined;
+    // One inert listener, so a late error (EPIPE, ECONNRESET) on a closing socket cannot crash us.
+    if (!this.#raw.listeners('error').includes(noop)) this.#raw.on('error', noop);
+    if (!this.#lingering) this.#raw.destroy();
+    callback(err);
+  }
+}
+
+/**
+ * Wraps a raw connection (net.Socket, tls.TLSSocket, or a ws `createWebSocketStream` duplex) for
+ * `aedes.handle`: `aedes.handle(guardStream(socket, opts))`.
+ */
+export function guardStream(raw: Duplex, opts: GuardOptions = {}): GuardedStream {
+  return new GuardedStream(raw, opts).start();
+}
