@@ -138,3 +138,42 @@ export function authorize(actor: Actor, action: Action): Decision {
       return 'not-found';
   }
 }
+
+// --- MQTT (CONTRACT.md, MQTT section): the same rule, asked by the broker's hooks.
+
+/** Who is on an MQTT connection, as far as the rule cares. */
+export type MqttIdentity =
+  | { kind: 'device'; unitId: string }
+  | { kind: 'user'; actor: Actor; topicRoot: string };
+
+/** Parsed device topic, as protocol/topics.ts `parseDeviceTopic` answers. */
+export interface DeviceTopicRef {
+  unitId: string;
+  kind: string;
+}
+
+const DEVICE_MAY_PUBLISH = new Set(['hello', 'ownership/ack', 'telemetry']);
+const DEVICE_MAY_SUBSCRIBE = new Set(['ownership', 'telemetry/ack']);
+
+/**
+ * A device publishes only its own `hello`, `ownership/ack` and `telemetry`; users publish nothing.
+ * `ref` is the parsed topic (undefined when the topic is not a device topic).
+ */
+export function mqttMayPublish(who: MqttIdentity, ref: DeviceTopicRef | undefined): boolean {
+  return who.kind === 'device' && ref !== undefined && ref.unitId === who.unitId && DEVICE_MAY_PUBLISH.has(ref.kind);
+}
+
+/**
+ * A device subscribes only to its own `ownership` and `telemetry/ack` (exact topics, no wildcard);
+ * a user only to filters under its own topicRoot, and only with device access. `filterUnderRoot`
+ * is protocol/topics.ts `filterIsUnder(filter, topicRoot)`, computed by the caller.
+ */
+export function mqttMaySubscribe(who: MqttIdentity, ref: DeviceTopicRef | undefined, filterUnderRoot: boolean): boolean {
+  if (who.kind === 'device') return ref !== undefined && ref.unitId === who.unitId && DEVICE_MAY_SUBSCRIBE.has(ref.kind);
+  return who.actor.deviceAccess !== 'none' && filterUnderRoot;
+}
+
+/** What may be delivered to a connection: the subscribe rule applied to each concrete topic. */
+export function mqttMayReceive(who: MqttIdentity, ref: DeviceTopicRef | undefined, topicUnderRoot: boolean): boolean {
+  return mqttMaySubscribe(who, ref, topicUnderRoot);
+}

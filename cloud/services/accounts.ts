@@ -80,6 +80,8 @@ export class AccountService {
     const next = { name: body.name ?? row!.name, settings: body.settings === undefined ? row!.settings : JSON.stringify(body.settings) };
     this.ctx.db.transaction(() => {
       this.ctx.accounts.update(id, next);
+      // Same transaction: a newer issuedAt makes every agent below apply the new settings.
+      if (next.settings !== row!.settings) this.ctx.links.touchSubtree(path, this.ctx.now());
       recordAudit(this.ctx, actor, {
         action: 'account.update', resourceType: 'account', resourceId: id, scopePath: path,
         before: { name: row!.name, settings: JSON.parse(row!.settings) },

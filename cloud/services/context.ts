@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../store/db.js';
 import { AccountStore } from '../store/account-store.js';
 import { AuditStore } from '../store/audit-store.js';
+import { DeviceLinkStore } from '../store/device-link-store.js';
 import { UserStore } from '../store/user-store.js';
 import { RegistryBus } from './events.js';
 
@@ -17,6 +18,8 @@ export interface Context {
   readonly accounts: AccountStore;
   readonly users: UserStore;
   readonly audit: AuditStore;
+  /** Device facts the broker and settings pushes need. */
+  readonly links: DeviceLinkStore;
 }
 
 export function createContext(config: Config, db: Db, log: Logger, now: () => number = Date.now): Context {
@@ -29,5 +32,6 @@ export function createContext(config: Config, db: Db, log: Logger, now: () => nu
     accounts: new AccountStore(db),
     users: new UserStore(db),
     audit: new AuditStore(db),
+    links: new DeviceLinkStore(db),
   };
 }

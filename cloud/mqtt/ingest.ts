@@ -1,0 +1,182 @@
+/**
+ * Telemetry ingest with group commit: batches that arrive in the same tick are validated,
+ * attributed record by record and stored in ONE transaction (one fsync with synchronous=FULL),
+ * then each is acknowledged on `telemetry/ack` and fanned out to the owners' topicRoots.
+ * The MQTT PUBACK (the hook's `done`) is sent after the commit too.
+ */
+import type { Logger } from 'pino';
+import {
+  MAX_BATCH_BYTES, MAX_RECORDS_PER_BATCH, MAX_RECORD_BYTES, StreamSchema, TelemetryRecordSchema,
+  type TelemetryAck, type TelemetryRecord,
+} from '../../protocol/messages.js';
+import { z } from 'zod';
+import { advanceUpTo, attribute, type Interval } from '../domain/attribution.js';
+import type { Metrics } from '../metrics.js';
+import type { Db } from '../store/db.js';
+import type { DeviceLinkStore } from '../store/device-link-store.js';
+import type { TelemetryStore } from '../store/telemetry-store.js';
+
+/** Records dated more than this ahead of the registry's clock are refused (contract). */
+export const MAX_FUTURE_MS = 10 * 60_000;
+/** Declared dropped seqs handled per batch at most (they are listed one by one in the ack). */
+const MAX_DROPPED_PER_BATCH = 10_000;
+/** Flush at once when this many batches wait. */
+const MAX_PENDING = 512;
+
+const Envelope = z.object({
+  stream: StreamSchema,
+  records: z.array(z.unknown()),
+  dropped: z.array(z.object({ from: z.number().int().min(1), to: z.number().int().min(1) })).max(1000).optional(),
+});
+
+export interface IngestDevice {
+  id: string;
+  unitId: string;
+}
+
+/** What one committed batch produced: its ack and its records grouped by owner path. */
+export interface BatchOutcome {
+  device: IngestDevice;
+  ack: TelemetryAck;
+  byOwner: Map<string, (TelemetryRecord & { stream: string })[]>;
+}
+
+interface Pending {
+  device: IngestDevice;
+  payload: Buffer;
+  receivedAt: number;
+  done: (outcome: BatchOutcome | undefined) => void;
+}
+
+export interface IngestDeps {
+  db: Db;
+  telemetry: TelemetryStore;
+  links: DeviceLinkStore;
+  metrics: Metrics;
+  log: Logger;
+  now: () => number;
+}
+
+export class Ingest {
+  private pending: Pending[] = [];
+  private scheduled = false;
+  private readonly intervals = new Map<string, Interval[]>();
+  private readonly log: Logger;
+
+  constructor(private readonly deps: IngestDeps) {
+    this.log = deps.log.child({ mod: 'ingest' });
+  }
+
+  /** Ownership changed: forget the cached history of these devices. */
+  invalidate(deviceIds: readonly string[]): void {
+    for (const id of deviceIds) this.intervals.delete(id);
+  }
+
+  /** Queues a batch; `done` runs after the commit with the outcome (undefined: unreadable). */
+  submit(device: IngestDevice, payload: Buffer, done: Pending['done']): void {
+    this.pending.push({ device, payload, receivedAt: this.deps.now(), done });
+    if (this.pending.length >= MAX_PENDING) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Commits everything queued now. */
+  flush(): void {
+    this.scheduled = false;
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    let outcomes: (BatchOutcome | undefined)[];
+    try {
+      outcomes = this.deps.db.transaction(() => batch.map((p) => this.store(p)))();
+    } catch (err) {
+      // Nothing was committed: no ack, no PUBACK is wrong too (the agent would wait forever);
+      // PUBACK without telemetry/ack makes the agent resend later, which is safe (idempotent).
+      this.log.error({ err, batches: batch.length }, 'telemetry commit failed; agents will resend');
+      outcomes = batch.map(() => undefined);
+    }
+    batch.forEach((p, i) => {
+      const o = outcomes[i];
+      if (o) this.deps.metrics.ackLatency.observe((this.deps.now() - p.receivedAt) / 1000);
+      p.done(o);
+    });
+  }
+
+  private history(deviceId: string): Interval[] {
+    let h = this.intervals.get(deviceId);
+    if (!h) {
+      h = this.deps.links.intervals(deviceId);
+      this.intervals.set(deviceId, h);
+    }
+    return h;
+  }
+
+  private store(p: Pending): BatchOutcome | undefined {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(p.payload.toString('utf8'));
+    } catch {
+      raw = undefined;
+    }
+    const env = Envelope.safeParse(raw);
+    if (!env.success) {
+      this.deps.metrics.records.inc({ outcome: 'unreadable-batch' });
+      this.log.warn({ unitId: p.device.unitId }, 'telemetry batch without a readable stream; ignored');
+      return undefined;
+    }
+    const { stream, records, dropped } = env.data;
+    const tooLarge = p.payload.length > MAX_BATCH_BYTES || records.length > MAX_RECORDS_PER_BATCH;
+    const dev = p.device;
+    const prevUpTo = this.deps.telemetry.upTo(dev.id, stream);
+    const done = new Set<number>();
+    const rejected: TelemetryAck['rejected'] = [];
+    const byOwner = new Map<string, (TelemetryRecord & { stream: string })[]>();
+    const reject = (seq: number, reason: string) => {
+      done.add(seq);
+      rejected.push({ seq, reason });
+      this.deps.metrics.records.inc({ outcome: `rejected-${reason}` });
+    };
+    this.declareDropped(dropped ?? [], prevUpTo, reject);
+    const history = this.history(dev.id);
+    const horizon = this.deps.now() + MAX_FUTURE_MS;
+    for (const item of records) {
+      const rec = TelemetryRecordSchema.safeParse(item);
+      if (!rec.success) {
+        const seq = (item as { seq?: unknown } | null)?.seq;
+        if (typeof seq === 'number' && Number.isSafeInteger(seq) && seq > 0) reject(seq, 'schema');
+        continue;
+      }
+      const r = rec.data;
+      if (tooLarge) { reject(r.seq, 'too-large'); continue; }
+      const data = JSON.stringify(r.data);
+      if (data.length > MAX_RECORD_BYTES) { reject(r.seq, 'too-large'); continue; }
+      if (r.ts > horizon) { reject(r.seq, 'future'); continue; }
+      const owner = attribute(history, r.epoch, r.ts);
+      if ('refused' in owner) { reject(r.seq, owner.refused); continue; }
+      done.add(r.seq);
+      const fresh = this.deps.telemetry.insert({
+        device_id: dev.id, stream, seq: r.seq, epoch: r.epoch, ts: r.ts, kind: r.kind, data,
+        account_id: owner.accountId, account_path: owner.accountPath, received_at: p.receivedAt,
+      });
+      this.deps.metrics.records.inc({ outcome: fresh ? 'stored' : 'duplicate' });
+      if (!fresh) continue;
+      const list = byOwner.get(owner.accountPath) ?? [];
+      list.push({ stream, ...r });
+      byOwner.set(owner.accountPath, list);
+    }
+    const upTo = advanceUpTo(prevUpTo, done, (seq) => this.deps.telemetry.exists(dev.id, stream, seq));
+    if (upTo !== prevUpTo) this.deps.telemetry.setUpTo(dev.id, stream, upTo);
+    this.deps.links.touchLastSeen(dev.id, p.receivedAt);
+    return { device: dev, ack: { stream, upTo, rejected }, byOwner };
+  }
+
+  /** Seqs the agent discarded (disk full) are refused with `dropped-on-device`. */
+  private declareDropped(ranges: { from: number; to: number }[], upTo: number, reject: (seq: number, reason: string) => void): void {
+    let budget = MAX_DROPPED_PER_BATCH;
+    for (const { from, to } of ranges) {
+      for (let seq = Math.max(from, upTo + 1); seq <= to && budget > 0; seq++, budget--) reject(seq, 'dropped-on-device');
+    }
+  }
+}

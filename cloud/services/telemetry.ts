@@ -1,0 +1,49 @@
+/**
+ * Reading telemetry over REST: only records attributed to accounts the caller sees. An old owner
+ * reads the history recorded while it owned the device; a new owner sees nothing before.
+ */
+import type { Actor } from '../domain/permissions.js';
+import { Errors } from '../errors.js';
+import { TelemetryStore, type TelemetryRow } from '../store/telemetry-store.js';
+import type { Context } from './context.js';
+import { decodeCursor, toPage } from './cursor.js';
+import { isId, must } from './guard.js';
+
+type Key = [number, string, number];
+const isKey = (v: unknown): v is Key =>
+  Array.isArray(v) && v.length === 3 && Number.isSafeInteger(v[0]) && typeof v[1] === 'string' && Number.isSafeInteger(v[2]);
+
+const toRecord = (r: TelemetryRow) => ({
+  stream: r.stream, seq: r.seq, epoch: r.epoch, ts: r.ts, kind: r.kind, accountId: r.account_id,
+  data: JSON.parse(r.data) as Record<string, unknown>,
+});
+
+export interface TelemetryQuery {
+  from?: number;
+  to?: number;
+  limit: number;
+  cursor?: string;
+}
+
+export class TelemetryService {
+  private readonly store: TelemetryStore;
+
+  constructor(private readonly ctx: Context) {
+    this.store = new TelemetryStore(ctx.db);
+  }
+
+  read(actor: Actor, deviceId: string, q: TelemetryQuery) {
+    const owner = isId(deviceId) ? this.ctx.links.ownerOf(deviceId) : undefined;
+    const live = owner !== undefined && owner.deleted_at === null;
+    // Sees the device now, or holds history of it (records attributed inside its subtree).
+    const seesNow = live && actor.deviceAccess !== 'none' && owner.account_path.startsWith(actor.accountPath);
+    const attributedPath = seesNow ? owner.account_path : owner && this.store.anyAttributed(deviceId, actor.accountPath) ? actor.accountPath : '';
+    must(actor, { kind: 'telemetry.read', attributedPath }, 'device');
+    if (q.from !== undefined && q.to !== undefined && q.from > q.to) throw Errors.invalid('from', 'must not be after to');
+    const after = decodeCursor(q.cursor, isKey);
+    const rows = this.store.read({
+      deviceId, prefix: actor.accountPath, from: q.from ?? 0, to: q.to ?? Number.MAX_SAFE_INTEGER, after, limit: q.limit + 1,
+    });
+    return toPage(rows, q.limit, toRecord, (r): Key => [r.ts, r.stream, r.seq]);
+  }
+}

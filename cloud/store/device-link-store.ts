@@ -1,0 +1,87 @@
+/**
+ * SQL the broker needs about devices: login facts, ownership messages, hello and acks, and the
+ * ownership history used to attribute telemetry.
+ */
+import type { Interval } from '../domain/attribution.js';
+import type { Db } from './db.js';
+import { subtreeEnd } from './paths.js';
+
+export interface LinkedDevice {
+  id: string;
+  unit_id: string;
+  account_id: string;
+  account_path: string;
+  epoch: number;
+  issued_at: number;
+  applied_epoch: number | null;
+  applied_issued_at: number | null;
+  secret_hash: string;
+}
+
+const COLS = 'id, unit_id, account_id, account_path, epoch, issued_at, applied_epoch, applied_issued_at, secret_hash';
+
+export class DeviceLinkStore {
+  constructor(private readonly db: Db) {}
+
+  byUnitId(unitId: string): LinkedDevice | undefined {
+    return this.db.prepare(`SELECT ${COLS} FROM devices WHERE unit_id = ? AND deleted_at IS NULL`).get(unitId) as LinkedDevice | undefined;
+  }
+
+  byIds(ids: readonly string[]): LinkedDevice[] {
+    const out: LinkedDevice[] = [];
+    const stmt = this.db.prepare(`SELECT ${COLS} FROM devices WHERE id = ? AND deleted_at IS NULL`);
+    for (const id of ids) {
+      const row = stmt.get(id) as LinkedDevice | undefined;
+      if (row) out.push(row);
+    }
+    return out;
+  }
+
+  /** Every live device, in pages (for re-publishing retained ownership messages at start). */
+  livePage(afterId: string, limit: number): LinkedDevice[] {
+    return this.db
+      .prepare(`SELECT ${COLS} FROM devices WHERE deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?`)
+      .all(afterId, limit) as LinkedDevice[];
+  }
+
+  /** A settings change: every live device below `prefix` gets a strictly newer issuedAt. */
+  touchSubtree(prefix: string, now: number): void {
+    this.db
+      .prepare('UPDATE devices SET issued_at = max(issued_at + 1, ?) WHERE deleted_at IS NULL AND account_path >= ? AND account_path < ?')
+      .run(now, prefix, subtreeEnd(prefix));
+  }
+
+  liveBelow(prefix: string, afterId: string, limit: number): LinkedDevice[] {
+    return this.db
+      .prepare(`SELECT ${COLS} FROM devices WHERE deleted_at IS NULL AND account_path >= ? AND account_path < ? AND id > ? ORDER BY id LIMIT ?`)
+      .all(prefix, subtreeEnd(prefix), afterId, limit) as LinkedDevice[];
+  }
+
+  /** Owner path of a device, decommissioned ones included (their history stays readable). */
+  ownerOf(id: string): { account_path: string; deleted_at: number | null } | undefined {
+    return this.db.prepare('SELECT account_path, deleted_at FROM devices WHERE id = ?').get(id) as { account_path: string; deleted_at: number | null } | undefined;
+  }
+
+  recordHello(id: string, f: { lastSeen: number; agentVersion: string; vin: string | null; queue: string | null }): void {
+    this.db
+      .prepare('UPDATE devices SET last_seen = @lastSeen, agent_version = @agentVersion, vin = coalesce(@vin, vin), queue = coalesce(@queue, queue) WHERE id = @id')
+      .run({ id, ...f });
+  }
+
+  touchLastSeen(id: string, now: number): void {
+    this.db.prepare('UPDATE devices SET last_seen = ? WHERE id = ?').run(now, id);
+  }
+
+  recordApplied(id: string, epoch: number, issuedAt: number): void {
+    this.db.prepare('UPDATE devices SET applied_epoch = ?, applied_issued_at = ? WHERE id = ?').run(epoch, issuedAt, id);
+  }
+
+  intervals(deviceId: string): Interval[] {
+    return this.db
+      .prepare(
+        `SELECT epoch, account_id AS accountId, account_path AS accountPath, from_ts AS "from", to_ts AS "to"
+         FROM ownership WHERE device_id = ? ORDER BY epoch`,
+      )
+      .all(deviceId) as Interval[];
+  }
+}
