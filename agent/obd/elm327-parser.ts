@@ -93,7 +93,9 @@ export function parseResponse(frame: string, sent?: string): Elm327Response {
     if (error) return { kind: 'error', searching, error, text: l };
   }
   if (lines.length === 1 && lines[0] === 'OK') return { kind: 'ok', searching };
-  if (lines.length > 0 && lines.every((l) => HEX_LINE.test(l.toUpperCase()))) {
+  // An AT command's answer is text even when it looks like hex (`ATDPN` answers `A6`).
+  const isAt = sent !== undefined && /^\s*AT/i.test(sent);
+  if (!isAt && lines.length > 0 && lines.every((l) => HEX_LINE.test(l.toUpperCase()))) {
     return { kind: 'data', searching, lines: lines.map((l) => l.toUpperCase()) };
   }
   return { kind: 'text', searching, text: lines.join('\n') };

@@ -32,6 +32,8 @@ export interface Elm327Options {
   reopenMinMs?: number;
   /** Reopen delay cap, ms. Default 30000. */
   reopenMaxMs?: number;
+  /** Initialisation sequence after each open. Default {@link INIT_COMMANDS}. */
+  initCommands?: readonly string[];
   logger?: Logger;
 }
 
@@ -144,6 +146,7 @@ export class Elm327 extends EventEmitter<{ ready: []; disconnected: [] }> {
     this.timeouts = 0;
     const h = /^ATH([01])$/i.exec(cmd);
     if (h && response.kind === 'ok') this.headers = h[1] === '1';
+    if (/^AT(Z|WS|D)$/i.test(cmd)) this.headers = false; // a reset restores the default, headers off
     return response;
   }
 
@@ -204,7 +207,7 @@ export class Elm327 extends EventEmitter<{ ready: []; disconnected: [] }> {
 
   private async initialise(): Promise<void> {
     try {
-      for (const cmd of INIT_COMMANDS) {
+      for (const cmd of this.opts.initCommands ?? INIT_COMMANDS) {
         const r = await this.command(cmd, cmd === 'ATZ' ? (this.opts.resetTimeoutMs ?? 5000) : undefined);
         const fine = cmd === 'ATZ' ? r.kind === 'text' && /ELM327/i.test(r.text) : r.kind === 'ok';
         if (!fine) throw new Error(`unexpected answer to ${cmd}: ${JSON.stringify(r)}`);
