@@ -30,7 +30,9 @@ export const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(
 export const LimitQuery = (max: number) =>
   z.object({
     limit: z.coerce.number().int().min(1).max(max).default(100),
-    cursor: z.string().max(512).optional(),
+    // A cursor carries the last row's sort key; for accounts that is a materialized path, about
+    // 37 characters per level (base64url: 50), so 4096 covers MAX_DEPTH 64 with room to spare.
+    cursor: z.string().max(4096).optional(),
   });
 
 // --- accounts
