@@ -33,6 +33,8 @@ export class FakeRegistry {
   readonly streams = new Map<string, StreamState>();
   readonly hellos: Hello[] = [];
   readonly ownershipAcks: Array<OwnershipAck & { unitId: string }> = [];
+  /** Resent seqs whose content differs from the stored record (a seq reused: a lost reading). */
+  conflicts = 0;
   /** Batches received, duplicates included. */
   batchesReceived = 0;
   /** Called on each ownership/ack, before it is recorded (tests inspect the agent's disk here). */
@@ -162,7 +164,9 @@ export class FakeRegistry {
     }
     for (const raw of batch.records) {
       const rec = TelemetryRecordSchema.parse(raw);
-      if (s.stored.has(rec.seq) || s.refused.has(rec.seq)) continue; // idempotent by (stream, seq)
+      const known = s.stored.get(rec.seq);
+      if (known && JSON.stringify(known) !== JSON.stringify(rec)) this.conflicts += 1;
+      if (known || s.refused.has(rec.seq)) continue; // idempotent by (stream, seq)
       s.stored.set(rec.seq, rec);
       s.order.push(rec.seq);
     }
