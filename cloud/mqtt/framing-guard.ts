@@ -41,6 +41,24 @@ export interface GuardOptions {
 
 export const DEFAULT_MAX_PACKET_BYTES = 300 * 1024;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** The largest Remaining Length MQTT 3.1.1 can encode (2.2.3). */
+const MQTT_MAX_REMAINING_LENGTH = 268_435_455;
+
+/**
+ * Fills in defaults and checks ranges; call once at start-up so a bad setting fails there, not on
+ * the first connection.
+ */
+export function resolveGuardOptions(opts: GuardOptions = {}): GuardOptions {
+  const maxPacketBytes = opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
+  const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  if (!Number.isInteger(maxPacketBytes) || maxPacketBytes < 2 || maxPacketBytes > MQTT_MAX_REMAINING_LENGTH) {
+    throw new RangeError(`maxPacketBytes must be an integer from 2 to ${MQTT_MAX_REMAINING_LENGTH}`);
+  }
+  if (!Number.isFinite(connectTimeoutMs) || connectTimeoutMs <= 0) {
+    throw new RangeError('connectTimeoutMs must be a positive number');
+  }
+  return { ...opts, maxPacketBytes, connectTimeoutMs };
+}
 /** How long a refused CONNECT's socket may stay open so its CONNACK is delivered. */
 const CONNACK_LINGER_MS = 1000;
 /** CONNACK, Remaining Length 2, session present 0, return code 2 "identifier rejected" (3.2). */
@@ -156,11 +174,6 @@ function peekConnect(b: number[]): 'need-more' | 'pass' | 'refuse' {
   return !cleanSession && clientIdLength === 0 ? 'refuse' : 'pass';
 }
 
-/** Peer address of a raw stream when it is a socket. */
-function addressOf(raw: Duplex): string | undefined {
-  return (raw as Duplex & { remoteAddress?: string }).remoteAddress;
-}
-
 function noop(): void {}
 
 /**
@@ -185,7 +198,7 @@ export class GuardedStream extends Duplex {
   constructor(raw: Duplex, opts: GuardOptions = {}) {
     super({ allowHalfOpen: false });
     this.#raw = raw;
-    this.remoteAddress = addressOf(raw) ?? opts.remoteAddress;
+    this.remoteAddress = (raw as Duplex & { remoteAddress?: string }).remoteAddress ?? opts.remoteAddress;
     this.#scanner = new FrameScanner(opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES);
     this.#timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.#onReject = opts.onReject ?? noop;
@@ -199,6 +212,8 @@ export class GuardedStream extends Duplex {
     this.#listen('close', () => this.destroy());
     this.#listen('drain', () => this.#onDrain());
     this.#timer = setTimeout(() => this.#refuse('connect-timeout'), this.#timeoutMs);
+    // The peer may have gone between accept and now; its 'close' has then already been emitted.
+    if (this.#raw.destroyed) queueMicrotask(() => this.destroy());
     return this;
   }
 

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Aedes } from 'aedes';
 import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
@@ -8,6 +9,7 @@ import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_MAX_PACKET_BYTES,
   guardStream,
+  resolveGuardOptions,
   type GuardOptions,
 } from './framing-guard.js';
 
@@ -32,6 +34,11 @@ export interface TcpListenOptions {
   port: number;
   /** Framing guard options (maximum packet size, connect timeout, onReject). Default: guard defaults. */
   guard?: GuardOptions;
+  /**
+   * Server errors after listening, e.g. `accept` failing with EMFILE under a connection flood;
+   * without a listener Node would crash the process on them. Default: ignored.
+   */
+  onError?: (err: Error) => void;
 }
 
 /** Options of {@link listenTls}. */
@@ -68,8 +75,8 @@ export function listenTls(aedes: Aedes, opts: TlsListenOptions): Promise<Listene
     noDelay: true,
     handshakeTimeout: opts.guard?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
   });
-  // A failed handshake is the peer's problem; the socket is already destroyed by Node.
-  server.on('tlsClientError', () => {});
+  // Node 20 emits a failed or timed-out handshake here but leaves the socket open: close it.
+  server.on('tlsClientError', (_err, socket) => socket.destroy());
   return serve(aedes, server, 'secureConnection', opts);
 }
 
@@ -79,16 +86,19 @@ async function serve(
   event: 'connection' | 'secureConnection',
   opts: TcpListenOptions,
 ): Promise<ListenerHandle> {
+  const guard = resolveGuardOptions(opts.guard);
+  // Tracked from accept on, so close() also ends connections still in their TLS handshake.
   const live = new Set<net.Socket>();
-  server.on(event, (socket: net.Socket) => {
+  server.on('connection', (socket: net.Socket) => {
     live.add(socket);
     socket.once('close', () => live.delete(socket));
-    aedes.handle(guardStream(socket, opts.guard));
   });
+  server.on(event, (socket: net.Socket) => aedes.handle(guardStream(socket, guard)));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {
       server.off('error', reject);
+      server.on('error', opts.onError ?? (() => {}));
       resolve();
     });
   });
@@ -104,21 +114,27 @@ async function serve(
 }
 
 /**
- * MQTT over WebSocket on an existing HTTP(S) server, at `path` only (ws 8, `noServer`). Upgrades on
- * other paths answer 404. A WebSocket message may carry at most one maximum-size packet.
+ * MQTT over WebSocket on an existing HTTP(S) server, at `path` only (ws 8, `noServer`). It owns the
+ * server's upgrades: other paths answer 404. A WebSocket message may carry at most one
+ * maximum-size packet.
  */
-export function attachWebSocket(aedes: Aedes, httpServer: HttpServer, opts: WebSocketOptions = {}): ListenerHandle {
+export function attachWebSocket(
+  aedes: Aedes,
+  httpServer: HttpServer | HttpsServer,
+  opts: WebSocketOptions = {},
+): ListenerHandle {
   const path = opts.path ?? '/mqtt';
-  const maxPacketBytes = opts.guard?.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
+  const guard = resolveGuardOptions(opts.guard);
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: maxPacketBytes + 5, // fixed header: 1 type byte + up to 4 length bytes
+    maxPayload: (guard.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES) + 5, // + type byte and 4 length bytes
+    perMessageDeflate: false, // a small compressed frame must not inflate past the guard's limits
     handleProtocols: (offered) => WS_SUBPROTOCOLS.find((p) => offered.has(p)) ?? false,
   });
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     if (pathOf(req) !== path) return refuseUpgrade(socket, '404 Not Found');
-    wss.handleUpgrade(req, socket, head, (ws) => handleWebSocket(aedes, ws, req, opts.guard));
+    wss.handleUpgrade(req, socket, head, (ws) => handleWebSocket(aedes, ws, req, guard));
   };
   httpServer.on('upgrade', onUpgrade);
   return {
@@ -132,7 +148,7 @@ export function attachWebSocket(aedes: Aedes, httpServer: HttpServer, opts: WebS
   };
 }
 
-function handleWebSocket(aedes: Aedes, ws: WebSocket, req: IncomingMessage, guard?: GuardOptions): void {
+function handleWebSocket(aedes: Aedes, ws: WebSocket, req: IncomingMessage, guard: GuardOptions): void {
   // Protocol errors (oversized or malformed frames) close the socket; they must not crash us.
   ws.on('error', () => ws.terminate());
   const stream = createWebSocketStream(ws);

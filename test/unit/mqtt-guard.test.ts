@@ -148,3 +148,16 @@ describe('framing guard: timeouts, garbage and oversize payloads', () => {
     await bystander.endAsync(true);
   });
 });
+
+describe('listener handles', () => {
+  it('close() ends every live connection, connected or not, and stops accepting', async () => {
+    const client = await mqtt.connectAsync(url, { protocolVersion: 4, clientId: 'closing', reconnectPeriod: 0 });
+    const clientClosed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    const silent = await rawConnect(broker.tcp.port);
+    const silentClosed = closedWithin(silent, 1000);
+    await broker.tcp.close();
+    await Promise.all([clientClosed, silentClosed]);
+    await expect(rawConnect(broker.tcp.port)).rejects.toThrow(/ECONNREFUSED/);
+    await client.endAsync(true);
+  });
+});
