@@ -11,16 +11,20 @@ import type { Config } from './config.js';
 import { accountRoutes } from './http/account-routes.js';
 import { installAuth } from './http/auth-hook.js';
 import { authRoutes } from './http/auth-routes.js';
+import { deviceRoutes } from './http/device-routes.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { opsRoutes } from './http/ops-routes.js';
 import type { Services } from './http/services.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { AccountService } from './services/accounts.js';
+import { AssignmentService } from './services/assignment.js';
 import { AuthService } from './services/auth.js';
 import { createContext } from './services/context.js';
+import { DeviceService } from './services/devices.js';
 import { TokenService } from './services/tokens.js';
 import { UserService } from './services/users.js';
 import type { Db } from './store/db.js';
+import { DeviceStore } from './store/device-store.js';
 
 export interface AppDeps {
   config: Config;
@@ -40,7 +44,9 @@ export interface App {
 export function buildServices(deps: AppDeps): Services {
   const ctx = createContext(deps.config, deps.db, deps.log, deps.now);
   const auth = new AuthService(ctx);
-  return { ctx, auth, accounts: new AccountService(ctx), users: new UserService(ctx, auth), tokens: new TokenService(ctx, auth) };
+  const deviceStore = new DeviceStore(deps.db);
+  return { ctx, auth, accounts: new AccountService(ctx), users: new UserService(ctx, auth), tokens: new TokenService(ctx, auth),
+    devices: new DeviceService(ctx, deviceStore), assignment: new AssignmentService(ctx, deviceStore) };
 }
 
 export async function buildApp(deps: AppDeps): Promise<App> {
@@ -70,6 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   authRoutes(http, services, () => metrics.loginFailures.inc());
   accountRoutes(http, services);
+  deviceRoutes(http, services);
   opsRoutes(http, services, metrics, deps.config.METRICS_TOKEN);
   return { http, services, metrics };
 }

@@ -131,3 +131,61 @@ export const AuditEntrySchema = z.object({
   after: z.unknown().nullable(),
 });
 export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+
+// --- devices: registration, import, listing, changes, the bulk "Process" and ownership history
+/** At most this many entries (device ids plus unit ids) in one `POST /v1/devices/assign`. */
+export const ASSIGN_MAX_ENTRIES = 10_000;
+/** At most this many rows in one `POST /v1/devices/import`. */
+export const IMPORT_MAX_ROWS = 10_000;
+
+export const RegisterDeviceBody = z.strictObject({ unitId: UnitIdSchema, name: NameSchema.optional(), accountId: z.string().optional() });
+/** A new device and its secret, shown once. */
+export const RegisteredDeviceSchema = DeviceSchema.extend({ secret: z.string() });
+export const DeviceListQuery = LimitQuery(500).extend({
+  accountId: z.string().max(64).optional(),
+  q: z.string().min(1).max(200).optional(),
+});
+export const PatchDeviceBody = z.strictObject({ name: NameSchema });
+export const DeviceSecretSchema = z.object({ id: z.string(), unitId: z.string(), secret: z.string() });
+
+/** One import row, as JSON or one CSV line (`unitId,name,accountId`, header required). */
+export const ImportRowSchema = z.strictObject({ unitId: z.string(), name: NameSchema.optional(), accountId: z.string().optional() });
+export const ImportJsonBody = z.strictObject({ devices: z.array(z.unknown()).min(1).max(IMPORT_MAX_ROWS) });
+/** JSON `{devices:[...]}`, or a `text/csv` body (a string). */
+export const ImportBody = z.union([ImportJsonBody, z.string().describe('text/csv: header unitId,name,accountId')]);
+export const ImportAnswer = z.object({ items: z.array(DeviceSecretSchema) });
+
+/** A list pasted as one string (split on whitespace, commas, newlines) or an array of strings. */
+export const EntryList = z.union([z.array(z.string().max(200)).max(ASSIGN_MAX_ENTRIES), z.string().max(2_000_000)]);
+export const AssignBody = z.strictObject({
+  accountId: z.string(),
+  deviceIds: EntryList.optional(),
+  unitIds: EntryList.optional(),
+  dryRun: z.boolean().optional(),
+});
+export const AssignItemSchema = z.object({
+  deviceId: z.string(),
+  unitId: z.string(),
+  status: z.enum(['moved', 'unchanged']),
+  from: z.string(),
+  to: z.string(),
+  epoch: z.number().int(),
+});
+export type AssignItem = z.infer<typeof AssignItemSchema>;
+export const AssignAnswer = z.object({ items: z.array(AssignItemSchema) });
+
+export const OwnershipIntervalSchema = z.object({
+  /** null for an account the caller does not see. */
+  accountId: z.string().nullable(),
+  epoch: z.number().int(),
+  from: z.number().int(),
+  to: z.number().int().nullable(),
+});
+export const OwnershipAnswer = z.object({
+  deviceId: z.string(),
+  accountId: z.string(),
+  epoch: z.number().int(),
+  appliedEpoch: z.number().int().nullable(),
+  applied: z.boolean(),
+  history: z.array(OwnershipIntervalSchema),
+});

@@ -1,7 +1,9 @@
 /** The services the HTTP layer calls; built once in app.ts. */
 import type { AccountService } from '../services/accounts.js';
+import type { AssignmentService } from '../services/assignment.js';
 import type { AuthService } from '../services/auth.js';
 import type { Context } from '../services/context.js';
+import type { DeviceService } from '../services/devices.js';
 import type { TokenService } from '../services/tokens.js';
 import type { UserService } from '../services/users.js';
 
@@ -11,4 +13,7 @@ export interface Services {
   accounts: AccountService;
   users: UserService;
   tokens: TokenService;
+  devices: DeviceService;
+  /** The bulk "Process" (POST /v1/devices/assign). */
+  assignment: AssignmentService;
 }
