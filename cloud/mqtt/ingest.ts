@@ -138,7 +138,7 @@ export class Ingest {
       rejected.push({ seq, reason });
       this.deps.metrics.records.inc({ outcome: `rejected-${reason}` });
     };
-    this.declareDropped(dropped ?? [], prevUpTo, reject);
+    this.declareDropped(dropped ?? [], reject);
     const history = this.history(dev.id);
     const horizon = this.deps.now() + MAX_FUTURE_MS;
     for (const item of records) {
@@ -169,14 +169,15 @@ export class Ingest {
     const upTo = advanceUpTo(prevUpTo, done, (seq) => this.deps.telemetry.exists(dev.id, stream, seq));
     if (upTo !== prevUpTo) this.deps.telemetry.setUpTo(dev.id, stream, upTo);
     this.deps.links.touchLastSeen(dev.id, p.receivedAt);
+    rejected.sort((a, b) => a.seq - b.seq);
     return { device: dev, ack: { stream, upTo, rejected }, byOwner };
   }
 
   /** Seqs the agent discarded (disk full) are refused with `dropped-on-device`. */
-  private declareDropped(ranges: { from: number; to: number }[], upTo: number, reject: (seq: number, reason: string) => void): void {
+  private declareDropped(ranges: { from: number; to: number }[], reject: (seq: number, reason: string) => void): void {
     let budget = MAX_DROPPED_PER_BATCH;
     for (const { from, to } of ranges) {
-      for (let seq = Math.max(from, upTo + 1); seq <= to && budget > 0; seq++, budget--) reject(seq, 'dropped-on-device');
+      for (let seq = from; seq <= to && budget > 0; seq++, budget--) reject(seq, 'dropped-on-device');
     }
   }
 }
