@@ -14,6 +14,7 @@ import { authRoutes } from './http/auth-routes.js';
 import { deviceRoutes } from './http/device-routes.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { opsRoutes } from './http/ops-routes.js';
+import { webRoutes } from './http/web-routes.js';
 import type { Services } from './http/services.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { AccountService } from './services/accounts.js';
@@ -78,5 +79,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   accountRoutes(http, services);
   deviceRoutes(http, services);
   opsRoutes(http, services, metrics, deps.config.METRICS_TOKEN);
+  await webRoutes(http);
   return { http, services, metrics };
 }

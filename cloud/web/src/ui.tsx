@@ -1,0 +1,67 @@
+/** Small shared pieces: links, alerts, account picker, pagination. */
+import type { ComponentChildren, JSX } from 'preact';
+import { onLinkClick } from './router.js';
+import type { Account } from './api.js';
+
+export function Link(props: { href: string; children: ComponentChildren; class?: string; 'aria-current'?: 'page' | undefined }) {
+  return (
+    <a href={props.href} class={props.class} aria-current={props['aria-current']} onClick={onLinkClick}>
+      {props.children}
+    </a>
+  );
+}
+
+export function ErrorBox({ error }: { error: string | null | undefined }) {
+  if (!error) return null;
+  return (
+    <p role="alert" class="error">
+      {error}
+    </p>
+  );
+}
+
+export function Notice({ text }: { text: string | null | undefined }) {
+  return (
+    <p role="status" class="notice" aria-live="polite">
+      {text ?? ''}
+    </p>
+  );
+}
+
+/** An `<option>` list of accounts, indented by depth below the caller's own account. */
+export function AccountOptions({ accounts, base }: { accounts: Account[]; base: number }) {
+  return (
+    <>
+      {accounts.map((a) => (
+        <option key={a.id} value={a.id}>
+          {'\u00a0\u00a0'.repeat(Math.max(0, a.depth - base))}
+          {a.name}
+        </option>
+      ))}
+    </>
+  );
+}
+
+export function Field(props: { label: string; children: JSX.Element; hint?: string }) {
+  return (
+    <label class="field">
+      <span class="label">{props.label}</span>
+      {props.children}
+      {props.hint ? <span class="hint">{props.hint}</span> : null}
+    </label>
+  );
+}
+
+/** Previous/next over cursor pages; `stack` holds the cursors of the pages before. */
+export function Pager(props: { hasPrev: boolean; hasNext: boolean; onPrev: () => void; onNext: () => void; label: string }) {
+  return (
+    <nav class="pager" aria-label={props.label}>
+      <button type="button" disabled={!props.hasPrev} onClick={props.onPrev}>
+        Previous page
+      </button>
+      <button type="button" disabled={!props.hasNext} onClick={props.onNext}>
+        Next page
+      </button>
+    </nav>
+  );
+}
