@@ -67,7 +67,7 @@ function errorKind(line: string): ElmErrorKind | undefined {
   const known = (ELM_ERRORS as Record<string, ElmErrorKind>)[line];
   if (known) return known;
   if (/^BUS INIT:?.*ERROR/.test(line)) return 'bus-init-error';
-  if (/^<RX ERROR/.test(line) || /<DATA ERROR/.test(line)) return 'rx-error';
+  if (/<RX ERROR/.test(line) || /<DATA ERROR/.test(line)) return 'rx-error';
   if (/^ERR\d+$/.test(line)) return 'error';
   return undefined;
 }
@@ -80,7 +80,8 @@ const squash = (s: string): string => s.replace(/\s+/g, '').toUpperCase();
  * `BUS INIT: ...` progress lines are removed and flagged.
  */
 export function parseResponse(frame: string, sent?: string): Elm327Response {
-  let lines = frame.split(/[\r\n]+/).map((l) => l.trim()).filter((l) => l.length > 0);
+  // The ELM327 prints only 7-bit printable ASCII: a line with anything else is line noise.
+  let lines = frame.split(/[\r\n]+/).map((l) => l.trim()).filter((l) => l.length > 0 && /^[\x20-\x7e]+$/.test(l));
   if (sent !== undefined && lines.length > 0 && squash(lines[0]!) === squash(sent)) lines = lines.slice(1);
   let searching = false;
   lines = lines.filter((l) => {

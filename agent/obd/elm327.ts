@@ -141,6 +141,9 @@ export class Elm327 extends EventEmitter<{ ready: []; disconnected: [] }> {
     const response = await new Promise<Elm327Response>((resolve, reject) => {
       const timer = setTimeout(() => this.onTimeout(cmd), timeoutMs);
       this.pending = { cmd, resolve, reject, timer };
+      // The adapter speaks only when asked: unterminated bytes held now are line noise or the
+      // rest of a stale answer, never part of this one.
+      this.framer.reset();
       port.write(`${cmd}\r`);
     });
     this.timeouts = 0;

@@ -23,7 +23,7 @@ export interface Elm327SimOptions {
   searchDelayMs?: number;
   /** Delay before every answer, ms (a slow bus). Default 0. */
   answerDelayMs?: number;
-  /** A second ECU (transmission, 7E9) that also answers `0100` and `010D`. Default false. */
+  /** A second ECU (transmission, 7E9) that also answers `0100` and `010D` (1 km/h higher). Default false. */
   secondEcu?: boolean;
 }
 
@@ -195,7 +195,8 @@ export class Elm327Sim implements SimDevice {
       const data = this.mode01(pid, v);
       if (data) out.push([0, [0x41, pid, ...data]]);
       if (this.opts.secondEcu && (pid === 0x00 || pid === 0x0d)) {
-        out.push([1, [0x41, pid, ...(pid === 0 ? encodeSupportBitmap(0, new Set([0x0d])) : [Math.round(v.speedKmh)])]]);
+        // The transmission's own speed sensor reads 1 km/h apart, so tests can tell the ECUs apart.
+        out.push([1, [0x41, pid, ...(pid === 0 ? encodeSupportBitmap(0, new Set([0x0d])) : [Math.min(255, Math.round(v.speedKmh) + 1)])]]);
       }
       return out;
     }
