@@ -22,10 +22,15 @@ const mqttUrl = z
   }, URL_TAKES);
 
 const baud = (fallback: number) =>
-  z.coerce.number().int('a whole baud rate').min(300, 'a baud rate of 300 or more').max(4_000_000).default(fallback);
+  z.coerce
+    .number({ error: 'a baud rate, e.g. 9600 or 38400' })
+    .int('a whole baud rate')
+    .min(300, 'a baud rate of 300 or more')
+    .max(4_000_000, 'a baud rate up to 4000000')
+    .default(fallback);
 
 const positive = (fallback: number, what: string) =>
-  z.coerce.number().int(what).min(1, what).default(fallback);
+  z.coerce.number({ error: what }).int(what).min(1, what).default(fallback);
 
 const EnvSchema = z.object({
   AGENT_MQTT_URL: mqttUrl,

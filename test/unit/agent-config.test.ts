@@ -54,6 +54,7 @@ describe('agent loadConfig', () => {
     }
     expect(msg).toContain('mqtt://, mqtts://, ws:// or wss://');
     expect(msg).toContain('drop-oldest or drop-newest');
+    expect(msg).toContain('AGENT_OBD_BAUD: a baud rate, e.g. 9600 or 38400');
   });
 
   it('says what a missing URL takes', () => {

@@ -3,19 +3,18 @@
  * and goes): at the end every reading it made is in the registry exactly once, in order, per stream.
  * (SIGKILL cannot catch a missing fsync; agent-state and agent-queue-sqlite cover that.)
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileEntry, REPO } from '../helpers/compile.js';
 import { FakeRegistry } from '../helpers/fake-registry.js';
 import { until } from '../helpers/wait.js';
 
-const REPO = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const OUT = join(REPO, 'dist', `agent-harness-${process.pid}`);
-const ENTRY = join(OUT, 'test', 'helpers', 'agent-harness.js');
+let ENTRY = '';
 const UNIT = 'c0ffee00c0ffee00';
 const SECRET = 'power-cut-secret-123';
 
@@ -23,14 +22,7 @@ let reg: FakeRegistry;
 let stateDir: string;
 
 beforeAll(async () => {
-  // Node 20 runs no TypeScript: compile the harness and what it imports (errors elsewhere do not stop emit).
-  try {
-    execFileSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '--outDir', OUT, '--rootDir', REPO, '--module', 'nodenext',
-      '--moduleResolution', 'nodenext', '--target', 'es2023', '--skipLibCheck', '--types', 'node', '--esModuleInterop', join(REPO, 'test/helpers/agent-harness.ts')], { cwd: REPO, stdio: 'pipe' });
-  } catch {
-    // type errors in unrelated files; the emitted JavaScript is what matters
-  }
-  if (!existsSync(ENTRY)) throw new Error(`harness not built at ${ENTRY}`);
+  ENTRY = compileEntry('test/helpers/agent-harness.ts', OUT);
   reg = await new FakeRegistry().start();
   reg.devices.set(UNIT, SECRET);
   stateDir = mkdtempSync(join(tmpdir(), 'agent-power-cut-'));
