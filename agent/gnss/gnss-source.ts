@@ -69,6 +69,11 @@ export class GnssSource implements ReadingSource, TimeHint {
     await this.closeReader();
   }
 
+  /** NMEA lines refused so far (bad checksum or format) by the current reader. */
+  badSentences(): number {
+    return this.reader?.badSentences ?? 0;
+  }
+
   /** The fix a reading would carry now. */
   currentFix(): GnssFix {
     const fix = this.reader?.current() ?? { fix: false };
