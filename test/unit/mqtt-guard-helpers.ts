@@ -35,10 +35,14 @@ export async function rawConnect(port: number): Promise<net.Socket> {
   return socket;
 }
 
-/** Resolves with the milliseconds until `socket` closes; rejects after `limitMs`. */
+/**
+ * Resolves with the milliseconds until `socket` closes; rejects after `limitMs`. Drains what the
+ * broker sends (e.g. a CONNACK): a socket that never reads never sees the broker's FIN.
+ */
 export function closedWithin(socket: net.Socket, limitMs: number): Promise<number> {
   const started = performance.now();
   if (socket.destroyed) return Promise.resolve(0);
+  socket.resume();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`socket still open after ${limitMs} ms`)), limitMs);
     socket.once('close', () => {
