@@ -34,7 +34,7 @@ afterAll(async () => {
   rmSync(OUT, { recursive: true, force: true });
 });
 
-function spawnAgent(run: string, intervalMs: number): { child: ChildProcess; exited: Promise<number | null>; stderr: string[] } {
+function spawnAgent(run: string, intervalMs: number): { child: ChildProcess; started: Promise<void>; exited: Promise<number | null>; stderr: string[] } {
   const stderr: string[] = [];
   const child = spawn(process.execPath, [ENTRY], {
     env: { PATH: process.env.PATH, AGENT_MQTT_URL: reg.url, AGENT_UNIT_ID: UNIT, AGENT_SECRET: SECRET, AGENT_STATE_DIR: stateDir,
@@ -42,9 +42,9 @@ function spawnAgent(run: string, intervalMs: number): { child: ChildProcess; exi
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stderr!.on('data', (d) => stderr.push(String(d)));
-  child.stdout!.resume();
+  const started = new Promise<void>((res) => child.stdout!.once('data', () => res()));
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-  return { child, exited, stderr };
+  return { child, started, exited, stderr };
 }
 
 /** Random in [lo, hi). */
@@ -60,10 +60,13 @@ describe('agent power cut (SIGKILL at random instants)', () => {
       if (phase === 'online') await reg.comeBack();
       if (phase === 'offline') await reg.goDown();
       const agent = spawnAgent(`r${i}`, 4);
-      const killAt = Date.now() + rand(100, 900); // some during start-up (queue open), most while running
+      // One kill in six lands during start-up (queue open, first connect); the rest while it runs.
+      const running = i % 6 === 5 ? pause(rand(0, 300)) : agent.started;
+      await Promise.race([running, agent.exited]);
+      const killAt = Date.now() + (i % 6 === 5 ? 0 : rand(0, 450));
       while (Date.now() < killAt) {
         if (phase === 'flapping') await (Math.random() < 0.5 ? reg.goDown() : reg.comeBack());
-        await pause(Math.min(killAt - Date.now(), rand(20, 150)));
+        await pause(Math.max(0, Math.min(killAt - Date.now(), rand(20, 150))));
       }
       agent.child.kill('SIGKILL');
       await agent.exited;
@@ -76,7 +79,7 @@ describe('agent power cut (SIGKILL at random instants)', () => {
     const lastSeq = Number((db.prepare("SELECT value FROM meta WHERE key = 'next_seq'").get() as { value: number }).value) - 1;
     const stream = String((db.prepare("SELECT value FROM meta WHERE key = 'stream'").get() as { value: string }).value);
     db.close();
-    expect(lastSeq).toBeGreaterThan(500);
+    expect(lastSeq).toBeGreaterThan(200);
 
     const final = spawnAgent('final', 0);
     await until(() => (reg.streams.get(stream)?.upTo ?? 0) >= lastSeq, 20_000, 'every committed record acknowledged');
@@ -100,6 +103,7 @@ describe('agent power cut (SIGKILL at random instants)', () => {
     for (const [run, ns] of byRun) expect(ns, run).toEqual(ns.map((_, k) => k));
     expect(byRun.size).toBeGreaterThan(27); // most kills hit a running agent, not just its start-up
     expect(errors.join('')).not.toMatch(/"level":(50|60)/);
-    expect(Date.now() - started).toBeLessThan(60_000);
-  }, 90_000);
+    // About 35 s on an idle 2-core machine; the bound only guards against a hang.
+    expect(Date.now() - started).toBeLessThan(110_000);
+  }, 120_000);
 });
