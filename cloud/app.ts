@@ -14,6 +14,7 @@ import { authRoutes } from './http/auth-routes.js';
 import { deviceRoutes } from './http/device-routes.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { opsRoutes } from './http/ops-routes.js';
+import { telemetryRoutes } from './http/telemetry-routes.js';
 import { webRoutes } from './http/web-routes.js';
 import type { Services } from './http/services.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -22,6 +23,7 @@ import { AssignmentService } from './services/assignment.js';
 import { AuthService } from './services/auth.js';
 import { createContext } from './services/context.js';
 import { DeviceService } from './services/devices.js';
+import { TelemetryService } from './services/telemetry.js';
 import { TokenService } from './services/tokens.js';
 import { UserService } from './services/users.js';
 import type { Db } from './store/db.js';
@@ -46,7 +48,7 @@ export function buildServices(deps: AppDeps): Services {
   const ctx = createContext(deps.config, deps.db, deps.log, deps.now);
   const auth = new AuthService(ctx);
   const deviceStore = new DeviceStore(deps.db);
-  return { ctx, auth, accounts: new AccountService(ctx), users: new UserService(ctx, auth), tokens: new TokenService(ctx, auth),
+  return { ctx, auth, accounts: new AccountService(ctx), users: new UserService(ctx, auth), tokens: new TokenService(ctx, auth), telemetry: new TelemetryService(ctx),
     devices: new DeviceService(ctx, deviceStore), assignment: new AssignmentService(ctx, deviceStore) };
 }
 
@@ -79,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   accountRoutes(http, services);
   deviceRoutes(http, services);
   opsRoutes(http, services, metrics, deps.config.METRICS_TOKEN);
+  telemetryRoutes(http, services.telemetry);
   await webRoutes(http);
   return { http, services, metrics };
 }

@@ -133,10 +133,12 @@ export class Ingest {
     const done = new Set<number>();
     const rejected: TelemetryAck['rejected'] = [];
     const byOwner = new Map<string, (TelemetryRecord & { stream: string })[]>();
+    const outcomes = new Map<string, number>();
+    const count = (outcome: string) => outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
     const reject = (seq: number, reason: string) => {
       done.add(seq);
       rejected.push({ seq, reason });
-      this.deps.metrics.records.inc({ outcome: `rejected-${reason}` });
+      count(`rejected-${reason}`);
     };
     this.declareDropped(dropped ?? [], reject);
     const history = this.history(dev.id);
@@ -160,7 +162,7 @@ export class Ingest {
         device_id: dev.id, stream, seq: r.seq, epoch: r.epoch, ts: r.ts, kind: r.kind, data,
         account_id: owner.accountId, account_path: owner.accountPath, received_at: p.receivedAt,
       });
-      this.deps.metrics.records.inc({ outcome: fresh ? 'stored' : 'duplicate' });
+      count(fresh ? 'stored' : 'duplicate');
       if (!fresh) continue;
       const list = byOwner.get(owner.accountPath) ?? [];
       list.push({ stream, ...r });
@@ -170,6 +172,7 @@ export class Ingest {
     if (upTo !== prevUpTo) this.deps.telemetry.setUpTo(dev.id, stream, upTo);
     this.deps.links.touchLastSeen(dev.id, p.receivedAt);
     rejected.sort((a, b) => a.seq - b.seq);
+    for (const [outcome, n] of outcomes) this.deps.metrics.records.inc({ outcome }, n);
     return { device: dev, ack: { stream, upTo, rejected }, byOwner };
   }
 

@@ -93,6 +93,8 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (device_id, epoch)
   ) WITHOUT ROWID;
 
+  -- A rowid table: rows are appended in arrival order, so pruning walks the rowid from the start
+  -- and needs no index of its own; (device, stream, seq) is unique for idempotent inserts.
   CREATE TABLE telemetry (
     device_id TEXT NOT NULL,
     stream TEXT NOT NULL,
@@ -104,10 +106,9 @@ export const MIGRATIONS: readonly string[] = [
     account_id TEXT NOT NULL,
     account_path TEXT NOT NULL,
     received_at INTEGER NOT NULL,
-    PRIMARY KEY (device_id, stream, seq)
-  ) WITHOUT ROWID;
+    UNIQUE (device_id, stream, seq)
+  );
   CREATE INDEX telemetry_device_ts ON telemetry(device_id, ts);
-  CREATE INDEX telemetry_received ON telemetry(received_at);
 
   -- Per device and stream: the highest seq below which everything is committed or refused.
   CREATE TABLE streams (

@@ -71,13 +71,16 @@ export class TelemetryStore {
     );
   }
 
-  /** Deletes at most `limit` records stored before `cutoff`; answers how many. */
+  /**
+   * Deletes at most `limit` of the oldest records, stopping at the first one stored at or after
+   * `cutoff`; rowids grow with arrival, so this reads only the head of the table.
+   */
   pruneBefore(cutoff: number, limit: number): number {
-    return this.db
-      .prepare(
-        `DELETE FROM telemetry WHERE (device_id, stream, seq) IN
-           (SELECT device_id, stream, seq FROM telemetry WHERE received_at < ? LIMIT ?)`,
-      )
-      .run(cutoff, limit).changes;
+    const last = this.db
+      .prepare('SELECT max(rowid) FROM (SELECT rowid, received_at FROM telemetry ORDER BY rowid LIMIT ?) WHERE received_at < ?')
+      .pluck()
+      .get(limit, cutoff) as number | null;
+    if (last === null) return 0;
+    return this.db.prepare('DELETE FROM telemetry WHERE rowid <= ? AND received_at < ?').run(last, cutoff).changes;
   }
 }
