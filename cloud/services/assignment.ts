@@ -15,7 +15,7 @@ import { UNIT_ID_RE } from '../../protocol/topics.js';
 import { authorize, type Actor } from '../domain/permissions.js';
 import { Errors } from '../errors.js';
 import type { AccountRow } from '../store/account-store.js';
-import type { DeviceRow, DeviceStore } from '../store/device-store.js';
+import type { DeviceRef, DeviceStore } from '../store/device-store.js';
 import { recordAudit } from './audit.js';
 import type { Context } from './context.js';
 import { isId, must } from './guard.js';
@@ -78,7 +78,7 @@ export class AssignmentService {
   }
 
   /** Resolves every entry, or throws one 400 listing every offending entry. */
-  private plan(actor: Actor, target: AccountRow, entries: readonly Entry[]): { item: AssignItem; from: DeviceRow }[] {
+  private plan(actor: Actor, target: AccountRow, entries: readonly Entry[]): { item: AssignItem; from: DeviceRef }[] {
     const problems: EntryProblem[] = [];
     const seenText = new Set<string>();
     const wanted = entries.filter((e) => {
@@ -91,7 +91,7 @@ export class AssignmentService {
     const byId = new Map(this.store.liveByIds(wanted.filter((e) => e.field === 'deviceIds').map((e) => e.entry)).map((r) => [r.id, r]));
     const byUnit = new Map(this.store.liveByUnits(wanted.filter((e) => e.field === 'unitIds').map((e) => e.entry)).map((r) => [r.unit_id, r]));
     const seenDevice = new Set<string>();
-    const plan: { item: AssignItem; from: DeviceRow }[] = [];
+    const plan: { item: AssignItem; from: DeviceRef }[] = [];
     for (const e of wanted) {
       const row = e.field === 'deviceIds' ? byId.get(e.entry) : byUnit.get(e.entry);
       const d = authorize(actor, { kind: 'device.reassign', ownerPath: row?.account_path ?? '', targetPath: target.path });
@@ -109,7 +109,7 @@ export class AssignmentService {
     return plan;
   }
 
-  private itemOf(row: DeviceRow, target: AccountRow): AssignItem {
+  private itemOf(row: DeviceRef, target: AccountRow): AssignItem {
     const moved = row.account_id !== target.id;
     return { deviceId: row.id, unitId: row.unit_id, status: moved ? 'moved' : 'unchanged', from: row.account_id, to: target.id, epoch: moved ? row.epoch + 1 : row.epoch };
   }
@@ -118,7 +118,7 @@ export class AssignmentService {
    * The moves and one audit entry for the request, scoped to the deepest account that sees the
    * target and every previous owner (a nested customer never learns where a device came from).
    */
-  private apply(actor: Actor, target: AccountRow, plan: readonly { item: AssignItem; from: DeviceRow }[]): void {
+  private apply(actor: Actor, target: AccountRow, plan: readonly { item: AssignItem; from: DeviceRef }[]): void {
     const moving = plan.filter((p) => p.item.status === 'moved');
     if (moving.length === 0) return;
     this.store.moveAll(moving.map((p) => p.item.deviceId), { id: target.id, path: target.path }, this.ctx.now());

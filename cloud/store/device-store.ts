@@ -39,6 +39,9 @@ export interface IntervalRow {
   to_ts: number | null;
 }
 
+/** What the bulk paths need of a device: who it is, who owns it, at which epoch. */
+export type DeviceRef = Pick<DeviceRow, 'id' | 'unit_id' | 'account_id' | 'account_path' | 'epoch'>;
+
 /** What a list query filters on. */
 export interface DeviceListQuery {
   /** Subtree prefix (an account's path). */
@@ -53,12 +56,14 @@ export interface DeviceListQuery {
 /**
  * Below this many devices in the listed subtree, the path index plus a sort by id is cheapest;
  * above it, walking the id index and testing the path is (each page reads about
- * `limit * total / subtree` rows). Both give the same rows in the same order.
+ * `limit * total / subtree` rows), and a substring search reads the table in storage order and
+ * sorts only its matches. Every plan gives the same rows in the same order.
  */
-const SMALL_SUBTREE = 20_000;
+const SMALL_SUBTREE = 5_000;
 
 const LIVE = 'deleted_at IS NULL';
 const IDS = 'SELECT value FROM json_each(?)';
+const REF = 'd.id, d.unit_id, d.account_id, d.account_path, d.epoch';
 
 /** `LIKE` with the user's text taken literally. */
 function likeSubstring(q: string): string {
@@ -102,14 +107,14 @@ export class DeviceStore {
     return new Map(rows.map((r) => [r.u, r.e]));
   }
 
-  /** Live devices among these ids. */
-  liveByIds(ids: readonly string[]): DeviceRow[] {
-    return this.st(`SELECT * FROM devices WHERE id IN (${IDS}) AND ${LIVE}`).all(JSON.stringify(ids)) as DeviceRow[];
+  /** Live devices among these ids (each id at most once in the list). */
+  liveByIds(ids: readonly string[]): DeviceRef[] {
+    return this.st(`SELECT ${REF} FROM json_each(?) j JOIN devices d ON d.id = j.value AND d.${LIVE}`).all(JSON.stringify(ids)) as DeviceRef[];
   }
 
-  /** Live devices among these unit ids. */
-  liveByUnits(unitIds: readonly string[]): DeviceRow[] {
-    return this.st(`SELECT * FROM devices WHERE unit_id IN (${IDS}) AND ${LIVE}`).all(JSON.stringify(unitIds)) as DeviceRow[];
+  /** Live devices among these unit ids (each unit id at most once in the list). */
+  liveByUnits(unitIds: readonly string[]): DeviceRef[] {
+    return this.st(`SELECT ${REF} FROM json_each(?) j JOIN devices d ON d.unit_id = j.value AND d.${LIVE}`).all(JSON.stringify(unitIds)) as DeviceRef[];
   }
 
   /** One page of live devices in a subtree, in device id order (stable while devices move). */
@@ -118,12 +123,12 @@ export class DeviceStore {
     const end = subtreeEnd(prefix);
     const filter = q ? 'AND (unit_id LIKE @q ESCAPE \'\\\' OR id LIKE @q ESCAPE \'\\\' OR name LIKE @q ESCAPE \'\\\')' : '';
     const params = { prefix, end, after: afterId ?? '', limit, ...(q ? { q: likeSubstring(q) } : {}) };
+    const small = this.isSmallSubtree(prefix, end);
     // `+account_path` keeps the planner off the path index so it walks the id index in order.
-    const sql = this.isSmallSubtree(prefix, end)
-      ? `SELECT * FROM devices INDEXED BY devices_path WHERE account_path >= @prefix AND account_path < @end AND ${LIVE}
-         AND id > @after ${filter} ORDER BY id LIMIT @limit`
-      : `SELECT * FROM devices WHERE +account_path >= @prefix AND +account_path < @end AND ${LIVE}
-         AND id > @after ${filter} ORDER BY id LIMIT @limit`;
+    const from = small ? 'devices INDEXED BY devices_path' : q ? 'devices NOT INDEXED' : 'devices';
+    const path = small ? 'account_path' : '+account_path';
+    const sql = `SELECT * FROM ${from} WHERE ${path} >= @prefix AND ${path} < @end AND ${LIVE}
+      AND id > @after ${filter} ORDER BY id LIMIT @limit`;
     return this.st(sql).all(params) as DeviceRow[];
   }
 
@@ -168,7 +173,8 @@ export class DeviceStore {
    * at `now` and a new one opened. Three set-based statements; the caller holds the transaction.
    */
   moveAll(ids: readonly string[], owner: { id: string; path: string }, now: number): void {
-    const json = JSON.stringify(ids);
+    // In key order, each statement walks its B-trees forward instead of hopping between pages.
+    const json = JSON.stringify([...ids].sort());
     this.st(`UPDATE ownership SET to_ts = ? WHERE device_id IN (${IDS}) AND to_ts IS NULL`).run(now, json);
     this.st(`UPDATE devices SET account_id = ?, account_path = ?, epoch = epoch + 1, issued_at = ? WHERE id IN (${IDS})`)
       .run(owner.id, owner.path, now, json);
