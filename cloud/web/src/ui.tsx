@@ -1,5 +1,6 @@
 /** Small shared pieces: links, alerts, account picker, pagination. */
-import type { ComponentChildren, JSX } from 'preact';
+import { cloneElement, type ComponentChildren, type JSX } from 'preact';
+import { useId } from 'preact/hooks';
 import { onLinkClick } from './router.js';
 import type { Account } from './api.js';
 
@@ -42,13 +43,25 @@ export function AccountOptions({ accounts, base }: { accounts: Account[]; base: 
   );
 }
 
+/**
+ * A labelled control: the label names it, the hint describes it (aria-describedby), so a screen
+ * reader reads "Telemetry interval (ms)" as the name and the range as its description.
+ */
 export function Field(props: { label: string; children: JSX.Element; hint?: string }) {
+  const id = useId();
+  const hintId = props.hint ? `${id}-hint` : undefined;
   return (
-    <label class="field">
-      <span class="label">{props.label}</span>
-      {props.children}
-      {props.hint ? <span class="hint">{props.hint}</span> : null}
-    </label>
+    <div class="field">
+      <label class="label" for={id}>
+        {props.label}
+      </label>
+      {cloneElement(props.children, { id, 'aria-describedby': hintId })}
+      {props.hint ? (
+        <span id={hintId} class="hint">
+          {props.hint}
+        </span>
+      ) : null}
+    </div>
   );
 }
 

@@ -29,10 +29,12 @@ export function DevicePage({ id }: { id: string }) {
   useEffect(() => {
     let on = true;
     setError(null);
+    const base = `/v1/devices/${encodeURIComponent(id)}`;
+    // The device itself decides the page; history and records are extras that may fail alone.
     Promise.all([
-      api<Device>('GET', `/v1/devices/${encodeURIComponent(id)}`),
-      api<OwnershipAnswer>('GET', `/v1/devices/${encodeURIComponent(id)}/ownership`),
-      api<Page<TelemetryRecord>>('GET', withQuery(`/v1/devices/${encodeURIComponent(id)}/telemetry`, { limit: STORED })),
+      api<Device>('GET', base),
+      api<OwnershipAnswer>('GET', `${base}/ownership`).catch(() => null),
+      api<Page<TelemetryRecord>>('GET', withQuery(`${base}/telemetry`, { limit: STORED })).catch(() => ({ items: [] })),
     ])
       .then(([d, o, t]) => on && (setDevice(d), setOwnership(o), setStored(t.items)))
       .catch((e: unknown) => on && setError(describe(e)));

@@ -1,0 +1,38 @@
+/**
+ * What the console's browser tests and the screenshot script share: the built console (built once
+ * if missing), Debian's Chromium driven by playwright-core, and a real registry with its broker on
+ * 127.0.0.1 ephemeral ports serving the console at its HTTP address.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { startMqttRegistry, type MqttRegistry } from './mqtt-harness.js';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Builds cloud/web into cloud/web/dist unless a build is there (about 2 s). */
+export function ensureConsoleBuilt(): void {
+  if (existsSync(`${repo}cloud/web/dist/index.html`)) return;
+  execFileSync(`${repo}node_modules/.bin/vite`, ['build', '--config', 'cloud/web/vite.config.ts', '--logLevel', 'warn'], { cwd: repo, stdio: 'inherit', timeout: 120_000 });
+}
+
+/** Debian's Chromium (apt `chromium`, 156 matches playwright-core 1.64), headless, no network chatter. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export interface ConsoleRegistry extends MqttRegistry {
+  /** `http://127.0.0.1:<port>`: the console and the API. */
+  baseUrl: string;
+}
+
+export async function startConsoleRegistry(): Promise<ConsoleRegistry> {
+  ensureConsoleBuilt();
+  const reg = await startMqttRegistry();
+  return Object.assign(reg, { baseUrl: `http://127.0.0.1:${reg.httpPort}` });
+}
