@@ -212,8 +212,9 @@ export class Elm327 extends EventEmitter<{ ready: []; disconnected: [] }> {
     try {
       for (const cmd of this.opts.initCommands ?? INIT_COMMANDS) {
         const r = await this.command(cmd, cmd === 'ATZ' ? (this.opts.resetTimeoutMs ?? 5000) : undefined);
-        const fine = cmd === 'ATZ' ? r.kind === 'text' && /ELM327/i.test(r.text) : r.kind === 'ok';
-        if (!fine) throw new Error(`unexpected answer to ${cmd}: ${JSON.stringify(r)}`);
+        if (cmd === 'ATZ' && !(r.kind === 'text' && /ELM327/i.test(r.text))) throw new Error(`not an ELM327: ${JSON.stringify(r)}`);
+        // Some clones refuse a setting (`?`); the parser copes with echo, spaces and headers, so go on.
+        if (cmd !== 'ATZ' && r.kind !== 'ok') this.log.warn({ cmd, answer: r }, 'adapter refused an initialisation command');
       }
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'adapter initialisation failed');

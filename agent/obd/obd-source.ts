@@ -48,6 +48,7 @@ export class ObdSource implements ReadingSource, VehicleInfo {
   private settings: EffectiveSettings;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private busy = false;
   private ignition: Ignition = 'unknown';
   private supported = new Set<number>();
   private lastProbe = 0;
@@ -109,11 +110,16 @@ export class ObdSource implements ReadingSource, VehicleInfo {
   }
 
   private async cycle(): Promise<void> {
+    // A cycle still running (e.g. across a reconnect) reschedules itself when it ends.
+    if (this.busy) return;
+    this.busy = true;
     const started = this.now();
     try {
       if (this.elm?.ready) await this.poll();
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'poll failed');
+    } finally {
+      this.busy = false;
     }
     const interval = this.settings.telemetryIntervalMs;
     this.schedule(Math.max(0, interval - (this.now() - started)));
@@ -176,7 +182,9 @@ export class ObdSource implements ReadingSource, VehicleInfo {
 
   /** Reads the enabled PIDs; undefined when none answered because the bus is silent. */
   private async readValues(): Promise<Record<string, number> | undefined> {
-    const pids = this.settings.obdPids.map((h) => parseInt(h, 16)).filter((p) => this.supported.has(p) && MODE01_PIDS.has(p));
+    const enabled = this.settings.obdPids.map((h) => parseInt(h, 16)).filter((p) => this.supported.has(p) && MODE01_PIDS.has(p));
+    // With no PID enabled, 0100 still tells whether the bus is alive (ignition).
+    const pids = enabled.length > 0 ? enabled : [0x00];
     const values: Record<string, number> = {};
     let answered = 0, silent = 0;
     for (const pid of pids) {

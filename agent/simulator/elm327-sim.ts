@@ -23,6 +23,8 @@ export interface Elm327SimOptions {
   searchDelayMs?: number;
   /** Delay before every answer, ms (a slow bus). Default 0. */
   answerDelayMs?: number;
+  /** AT commands this clone does not know, answered `?` (e.g. `['L0']`). Default none. */
+  unknownAt?: string[];
   /** A second ECU (transmission, 7E9) that also answers `0100` and `010D` (1 km/h higher). Default false. */
   secondEcu?: boolean;
 }
@@ -134,7 +136,7 @@ export class Elm327Sim implements SimDevice {
   }
 
   private answer(cmd: string): Answer {
-    if (cmd.startsWith('AT')) return { lines: this.at(cmd.slice(2)) };
+    if (cmd.startsWith('AT')) return { lines: this.opts.unknownAt?.includes(cmd.slice(2)) ? ['?'] : this.at(cmd.slice(2)) };
     if (!/^([0-9A-F]{2})+$/.test(cmd)) return { lines: ['?'] };
     const injected = this.injected.shift();
     if (injected) return { lines: injected };

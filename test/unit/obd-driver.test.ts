@@ -134,6 +134,25 @@ describe('Elm327 driver', () => {
     expect(await rpmOf(elm)).toBe(1726);
   });
 
+  it('works with a clone that refuses some initialisation commands', async () => {
+    const { elm327, elm } = await setup({}, { unknownAt: ['L0', 'S0'] });
+    expect(elm327.received.slice(0, 6)).toEqual(['ATZ', 'ATE0', 'ATL0', 'ATS0', 'ATH0', 'ATSP0']);
+    expect(elm.ready).toBe(true);
+    expect(await rpmOf(elm)).toBe(1726);
+  });
+
+  it('refuses a device that is not an ELM327 and keeps trying', async () => {
+    const binding = new SimBinding();
+    const device = new Elm327Sim({ vehicle: new SimulatedVehicle(), version: 'GPS receiver' });
+    binding.add(PATH, device);
+    const other = new Elm327({ path: PATH, binding, reopenMinMs: 5, reopenMaxMs: 10 });
+    started.push(other);
+    await other.start();
+    await until(() => device.received.filter((c) => c === 'ATZ').length >= 3, 5000, 'three attempts');
+    expect(other.ready).toBe(false);
+    expect(device.received).not.toContain('ATE0');
+  });
+
   it('keeps retrying while no adapter is plugged in, with growing delays, without throwing', async () => {
     const binding = new SimBinding();
     const vehicle = new SimulatedVehicle();

@@ -64,6 +64,14 @@ describe('ObdSource', () => {
     expect(readings.at(-1)!.data).not.toHaveProperty('rpm');
   });
 
+  it('still follows the ignition with no PID enabled', async () => {
+    const { sim, of } = await setup({ batteryV: 14 }, { settings: { ...FAST, obdPids: [] } });
+    await until(() => of('obd').length >= 1, 5000, 'a reading');
+    expect(of('obd')[0]).toEqual({ ignition: 'on', batteryV: 14 });
+    sim.vehicle.setIgnition(false);
+    await until(() => of('obd').at(-1)?.ignition === 'off', 5000, 'ignition off');
+  });
+
   it('treats ignition off as a state: reports it with the battery voltage and retries slowly', async () => {
     const { sim, of, source } = await setup({}, { ignitionOffRetryMs: 60_000 });
     await until(() => of('obd').length >= 1, 5000, 'a reading');
