@@ -7,6 +7,7 @@
  * The listener can go down and come back on the same port (the broker keeps its sessions).
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AedesPublishPacket } from 'aedes';
 import {
   HelloSchema,
@@ -41,14 +42,19 @@ export class FakeRegistry {
   onOwnershipAck: ((unitId: string, ack: OwnershipAck) => void) | undefined;
   /** When false, telemetry is stored but not acknowledged (an ack lost on the way). */
   acking = true;
+  /** TLS handshakes that failed (e.g. the client does not trust the certificate). */
+  tlsFailures = 0;
   /** CONNECT packets that reached authentication. */
   loginAttempts = 0;
   port = 0;
   private broker!: Aedes;
   private server: Server | undefined;
   private sockets = new Set<Socket>();
+  private tls: { key: Buffer; cert: Buffer } | undefined;
 
-  async start(port = 0): Promise<this> {
+  /** Listens on `port` (0: ephemeral); with `tls` it speaks MQTT over TLS (mqtts). */
+  async start(port = 0, tls?: { key: Buffer; cert: Buffer }): Promise<this> {
+    this.tls = tls;
     this.broker = await Aedes.createBroker({
       authenticate: (client, username, password, done) => {
         this.loginAttempts += 1;
@@ -65,11 +71,13 @@ export class FakeRegistry {
   }
 
   private async listen(port: number): Promise<void> {
-    const server = createServer((socket) => {
+    const onSocket = (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
       this.broker.handle(socket);
-    });
+    };
+    const server = this.tls ? createTlsServer(this.tls, onSocket) : createServer(onSocket);
+    server.on('tlsClientError', () => (this.tlsFailures += 1));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve());
@@ -79,7 +87,7 @@ export class FakeRegistry {
   }
 
   get url(): string {
-    return `mqtt://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${this.port}`;
   }
 
   /** The broker becomes unreachable: the listener closes and every connection is cut. */
