@@ -49,6 +49,44 @@ export class TranscriptPlayer implements SimDevice {
   }
 }
 
+/**
+ * Answers any command, in any order, with the transcript's first answer to it (headers off), so a
+ * driver that asks in its own order still gets the real adapter's bytes. A command the transcript
+ * never sent gets `OK` (AT) or `NO DATA` (OBD), as an adapter would for a setting or an
+ * unsupported PID.
+ */
+export class TranscriptLookup implements SimDevice {
+  private emit: ((d: Buffer) => void) | undefined;
+  private input = '';
+  private readonly answers = new Map<string, string>();
+
+  constructor(entries: readonly TranscriptEntry[]) {
+    for (const e of entries) {
+      if (e.send === 'ATH1\r') break;
+      if (!this.answers.has(e.send)) this.answers.set(e.send, e.receive);
+    }
+  }
+
+  attach(emit: (d: Buffer) => void): void {
+    this.emit = emit;
+  }
+
+  detach(): void {
+    this.emit = undefined;
+  }
+
+  receive(data: Buffer): void {
+    this.input += data.toString('latin1');
+    let i: number;
+    while ((i = this.input.indexOf('\r')) >= 0) {
+      const cmd = this.input.slice(0, i + 1);
+      this.input = this.input.slice(i + 1);
+      const fallback = cmd.startsWith('AT') ? 'OK\r\r>' : 'NO DATA\r\r>';
+      this.emit?.(Buffer.from(this.answers.get(cmd) ?? fallback, 'latin1'));
+    }
+  }
+}
+
 /** Wraps a device and records, per command received, every byte it answered. */
 export class AnswerRecorder implements SimDevice {
   readonly answers: { send: string; receive: string }[] = [];
