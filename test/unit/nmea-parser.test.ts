@@ -34,7 +34,7 @@ describe('RMC and GGA', () => {
   it('decodes an RMC: position, speed in m/s, heading, UTC from the date field', () => {
     const r = parseSentence(RMC);
     expect(r).toMatchObject({ ok: true, sentence: { type: 'RMC', talker: 'GP', valid: true } });
-    const s = (r as { sentence: Record<string, number> }).sentence;
+    const s = (r as unknown as { sentence: Record<string, number> }).sentence;
     expect(s.lat).toBeCloseTo(48.1173, 6);
     expect(s.lon).toBeCloseTo(11.516666667, 6);
     expect(s.speedMps).toBeCloseTo((22.4 * 1852) / 3600, 9);
