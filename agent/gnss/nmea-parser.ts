@@ -86,11 +86,17 @@ function timeOfDay(s: string | undefined): number | undefined {
   return Math.round(((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1000);
 }
 
-/** `ddmm.mmmm` / `dddmm.mmmm` with hemisphere -> signed decimal degrees. */
-function coordinate(value: string | undefined, hemi: string | undefined, degDigits: 2 | 3): number | undefined {
-  const m = value ? new RegExp(`^(\\d{${degDigits}})(\\d{2}(?:\\.\\d+)?)$`).exec(value) : null;
+/**
+ * `ddmm.mmmm` / `dddmm.mmmm` with hemisphere -> signed decimal degrees. The minutes are the two
+ * digits before the point and the fraction, whatever the number of degree digits (some receivers
+ * drop leading zeros), split as text so no binary rounding creeps in before the division.
+ */
+function coordinate(value: string | undefined, hemi: string | undefined, maxDeg: number): number | undefined {
+  const m = value ? /^(\d{0,3})(\d{2}(?:\.\d+)?)$/.exec(value) : null;
   if (!m || !hemi || !/^[NSEW]$/.test(hemi)) return undefined;
-  const deg = Number(m[1]) + Number(m[2]) / 60;
+  const minutes = Number(m[2]);
+  const deg = Number(m[1] || '0') + minutes / 60;
+  if (minutes >= 60 || deg > maxDeg) return undefined;
   return hemi === 'S' || hemi === 'W' ? -deg : deg;
 }
 
@@ -111,8 +117,8 @@ function parseRmc(talker: string, f: string[]): RmcSentence {
   return {
     type: 'RMC', talker, valid, timeOfDayMs,
     utcMs: day !== undefined && timeOfDayMs !== undefined ? day + timeOfDayMs : undefined,
-    lat: coordinate(f[3], f[4], 2),
-    lon: coordinate(f[5], f[6], 3),
+    lat: coordinate(f[3], f[4], 90),
+    lon: coordinate(f[5], f[6], 180),
     speedMps: speedKnots === undefined ? undefined : speedKnots * KNOTS_TO_MPS,
     headingDeg: num(f[8]),
   };
@@ -122,8 +128,8 @@ function parseGga(talker: string, f: string[]): GgaSentence {
   return {
     type: 'GGA', talker,
     timeOfDayMs: timeOfDay(f[1]),
-    lat: coordinate(f[2], f[3], 2),
-    lon: coordinate(f[4], f[5], 3),
+    lat: coordinate(f[2], f[3], 90),
+    lon: coordinate(f[4], f[5], 180),
     quality: num(f[6]) ?? 0,
     satellites: num(f[7]),
     hdop: num(f[8]),

@@ -57,6 +57,16 @@ describe('RMC and GGA', () => {
     expect(s).toMatchObject({ ok: true, sentence: { lat: -(33 + 51 / 60), lon: -(151 + 12 / 60), utcMs: Date.UTC(2025, 0, 1) } });
   });
 
+  it('reads longitudes without leading zeros and refuses impossible coordinates', () => {
+    const t = new NmeaFixTracker();
+    t.feed(buildSentence('GPGGA,120000,4807.038,N,1131.000,E,1,05,1.2,10.0,M,,M,,'));
+    expect(t.current()).toMatchObject({ fix: true, lon: 11 + 31 / 60 });
+    t.feed(buildSentence('GPGGA,120001,9107.038,N,01131.000,E,1,05,1.2,10.0,M,,M,,'));
+    expect(t.current()).toMatchObject({ fix: false });
+    t.feed(buildSentence('GPGGA,120002,4867.038,N,01131.000,E,1,05,1.2,10.0,M,,M,,'));
+    expect(t.current()).toMatchObject({ fix: false });
+  });
+
   it('trusts the RMC date field (gpsd guesses years for some receivers)', () => {
     const s = parseSentence('$GNRMC,171926.00,A,4404.14063,N,12118.85478,W,0.117,,180315,,,A*76');
     expect(s).toMatchObject({ ok: true, sentence: { utcMs: Date.UTC(2015, 2, 18, 17, 19, 26) } });
