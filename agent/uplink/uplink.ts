@@ -14,19 +14,12 @@
  */
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import {
-  HelloSchema,
-  MAX_BATCH_BYTES,
-  MAX_RECORDS_PER_BATCH,
-  OwnershipSchema,
-  TelemetryAckSchema,
-  type Hello,
-  type Ownership,
-} from '../../protocol/messages.js';
+import { HelloSchema, MAX_BATCH_BYTES, MAX_RECORDS_PER_BATCH, TelemetryAckSchema, type Hello, type Ownership } from '../../protocol/messages.js';
 import { deviceTopic, parseDeviceTopic } from '../../protocol/topics.js';
 import type { DurableQueue } from '../queue/queue.js';
-import { compareOwnership, type OwnershipStore } from '../state/ownership-state.js';
+import type { OwnershipStore } from '../state/ownership-state.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
+import { handleOwnershipMessage } from './ownership-message.js';
 
 /** What the uplink needs; every tunable has its default in its comment. */
 export interface UplinkOptions {
@@ -217,33 +210,18 @@ export class Uplink {
     const parsed = parseDeviceTopic(topic);
     if (!parsed || parsed.unitId !== this.o.unitId || payload.length === 0) return;
     const json = parseJson(payload);
-    if (parsed.kind === 'ownership') this.onOwnershipMessage(json);
-    else if (parsed.kind === 'telemetry/ack') this.onTelemetryAck(json);
+    try {
+      if (parsed.kind === 'ownership') this.onOwnershipMessage(json);
+      else if (parsed.kind === 'telemetry/ack') this.onTelemetryAck(json);
+    } catch (err) {
+      // A disk error while acknowledging: keep running; the message or the ack comes again.
+      this.log.error({ err: (err as Error).message, kind: parsed.kind }, 'could not handle a message');
+    }
   }
 
   private onOwnershipMessage(json: unknown): void {
-    const msg = OwnershipSchema.safeParse(json);
-    if (!msg.success) {
-      this.log.warn({ issues: msg.error.issues.length }, 'ignored an invalid ownership message');
-      return;
-    }
-    const o = msg.data;
-    const verdict = compareOwnership(o, this.o.ownership.current());
-    if (verdict === 'older') {
-      this.log.debug({ epoch: o.epoch, issuedAt: o.issuedAt }, 'ignored an older ownership message');
-      return;
-    }
-    if (verdict === 'newer') {
-      try {
-        this.o.ownership.save(o); // durable before the ack: an acked epoch survives a power cut
-      } catch (err) {
-        this.log.error({ err: (err as Error).message }, 'could not persist the ownership; not acknowledging it');
-        return;
-      }
-      this.log.info({ epoch: o.epoch, issuedAt: o.issuedAt }, 'applied ownership');
-      this.o.onOwnership?.(o);
-    }
-    this.client?.publish(deviceTopic(this.o.unitId, 'ownership/ack'), JSON.stringify({ epoch: o.epoch, issuedAt: o.issuedAt }), { qos: 1 });
+    const ack = handleOwnershipMessage(json, this.o.ownership, this.log, this.o.onOwnership);
+    if (ack) this.client?.publish(deviceTopic(this.o.unitId, 'ownership/ack'), JSON.stringify(ack), { qos: 1 });
   }
 
   private onTelemetryAck(json: unknown): void {

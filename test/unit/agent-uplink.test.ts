@@ -112,9 +112,10 @@ describe('uplink against a fake registry', () => {
     expect(reg.batchesReceived).toBeGreaterThanOrEqual(2);
   });
 
-  it('100 rapid ownership flips end on the last one, with no stale re-apply, persisted before each ack', async () => {
+  it('100 rapid ownership flips end on the last one, with no stale re-apply, persisted before each ack', { timeout: 40_000 }, async () => {
     const reg = await registry();
     const a = agent(reg.url);
+    // 100 durable saves take 200 fsyncs: seconds on a slow or busy disk.
     const ackedBeforePersisted: string[] = [];
     reg.onOwnershipAck = (_unit, ack) => {
       const onDisk = JSON.parse(readFileSync(join(a.dir, OWNERSHIP_FILE), 'utf8')) as Ownership;
@@ -134,7 +135,7 @@ describe('uplink against a fake registry', () => {
     }
     await reg.publishOwnership(UNIT, own(3, T0 + 3), false); // a stale one, late
     const last = sent.at(-1)!;
-    await until(() => reg.ownershipAcks.some((k) => k.epoch === last.epoch && k.issuedAt === last.issuedAt), 5_000, 'last ack');
+    await until(() => reg.ownershipAcks.some((k) => k.epoch === last.epoch && k.issuedAt === last.issuedAt), 25_000, 'last ack');
     await until(() => reg.ownershipAcks.length >= 100, 5_000, 'all acks');
     expect(a.ownership.current()).toEqual(last);
     expect(new OwnershipStore(a.dir).load()).toEqual(last);
