@@ -68,6 +68,8 @@ interface Slot {
   internal: MockPortInternal;
   present: boolean;
   open?: SimPortBinding;
+  /** Open attempts so far, successful or not. */
+  attempts: number;
 }
 
 /** The binding to pass as `binding` to the drivers. */
@@ -81,7 +83,7 @@ export class SimBinding implements BindingInterface<MockPortBinding> {
       pnpId: undefined, locationId: undefined, productId: undefined, vendorId: undefined,
     };
     const internal: MockPortInternal = { data: Buffer.alloc(0), echo: false, record: false, info, maxReadSize: 1024 };
-    this.slots.set(path, { device, internal, present: true });
+    this.slots.set(path, { device, internal, present: true, attempts: 0 });
   }
 
   /** Pulls the device out: an open port fails as a real unplug does; opening fails until {@link plug}. */
@@ -97,6 +99,11 @@ export class SimBinding implements BindingInterface<MockPortBinding> {
     this.slot(path).present = true;
   }
 
+  /** How many times the host tried to open `path` (a driver's reopen loop is visible here). */
+  openAttempts(path: string): number {
+    return this.slots.get(path)?.attempts ?? 0;
+  }
+
   /** Whether the host has the port open now. */
   isOpen(path: string): boolean {
     const open = this.slots.get(path)?.open;
@@ -110,6 +117,7 @@ export class SimBinding implements BindingInterface<MockPortBinding> {
   async open(options: OpenOptions): Promise<MockPortBinding> {
     await new Promise((r) => setImmediate(r));
     const slot = this.slots.get(options.path);
+    if (slot) slot.attempts++;
     if (!slot || !slot.present) throw new Error(`Error: No such file or directory, cannot open ${options.path}`);
     if (slot.open?.isOpen && !slot.open.unplugged) throw new Error('Error Resource temporarily unavailable Cannot lock port');
     const opts: Required<OpenOptions> = {

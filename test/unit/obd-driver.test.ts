@@ -2,7 +2,7 @@
  * The ELM327 driver through serialport and the simulated adapter (a MockPortBinding-based binding):
  * initialisation, each error answer, slow answers, garbage, echo left on, unplug and plug back.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Elm327, type Elm327Options } from '../../agent/obd/elm327.js';
 import { Elm327Sim, type Elm327SimOptions } from '../../agent/simulator/elm327-sim.js';
 import { SimBinding } from '../../agent/simulator/sim-binding.js';
@@ -153,7 +153,7 @@ describe('Elm327 driver', () => {
     expect(device.received).not.toContain('ATE0');
   });
 
-  it('keeps retrying while no adapter is plugged in, with growing delays, without throwing', async () => {
+  it('keeps retrying while no adapter is plugged in, without throwing', async () => {
     const binding = new SimBinding();
     const vehicle = new SimulatedVehicle();
     binding.add(PATH, new Elm327Sim({ vehicle }));
@@ -161,11 +161,37 @@ describe('Elm327 driver', () => {
     const elm = new Elm327({ path: PATH, binding, reopenMinMs: 5, reopenMaxMs: 20 });
     started.push(elm);
     await elm.start();
-    await new Promise((r) => setTimeout(r, 60));
+    await until(() => binding.openAttempts(PATH) >= 4, 5000, 'four open attempts');
     expect(elm.ready).toBe(false);
     const ready = new Promise<void>((r) => elm.once('ready', () => r()));
     binding.plug(PATH);
     await ready;
     expect(elm.ready).toBe(true);
+  });
+
+  it('backs off exponentially up to the cap between reopen attempts', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const binding = new SimBinding();
+      binding.add(PATH, new Elm327Sim({ vehicle: new SimulatedVehicle() }));
+      binding.unplug(PATH);
+      const elm = new Elm327({ path: PATH, binding, reopenMinMs: 100, reopenMaxMs: 400 });
+      started.push(elm);
+      await elm.start();
+      const settle = async () => {
+        for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      };
+      await settle();
+      const seen: number[] = [binding.openAttempts(PATH)];
+      // Delays 100, 200, 400, 400 (capped): step in 100 ms and note when each attempt happens.
+      for (let t = 100; t <= 1100; t += 100) {
+        await vi.advanceTimersByTimeAsync(100);
+        await settle();
+        seen.push(binding.openAttempts(PATH));
+      }
+      expect(seen).toEqual([1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
