@@ -42,6 +42,8 @@ export class FakeRegistry {
   onOwnershipAck: ((unitId: string, ack: OwnershipAck) => void) | undefined;
   /** When false, telemetry is stored but not acknowledged (an ack lost on the way). */
   acking = true;
+  /** Topic filters clients have subscribed to (SUBSCRIBE processed by the broker). */
+  readonly subscribed = new Set<string>();
   /** TLS handshakes that failed (e.g. the client does not trust the certificate). */
   tlsFailures = 0;
   /** CONNECT packets that reached authentication. */
@@ -64,6 +66,7 @@ export class FakeRegistry {
         done(Object.assign(new Error('bad credentials'), { returnCode: 4 as const }), false);
       },
     });
+    this.broker.on('subscribe', (subs) => subs.forEach((sub) => this.subscribed.add(sub.topic)));
     this.broker.subscribe('v1/devices/+/+', (packet, cb) => this.onDevicePublish(packet, cb), () => {});
     this.broker.subscribe('v1/devices/+/+/+', (packet, cb) => this.onDevicePublish(packet, cb), () => {});
     await this.listen(port);

@@ -8,6 +8,7 @@ import { DEFAULT_SETTINGS, type Ownership } from '../../protocol/messages.js';
 import { SqliteQueue } from '../../agent/queue/sqlite-queue.js';
 import { compareOwnership, OwnershipStore, OWNERSHIP_FILE } from '../../agent/state/ownership-state.js';
 import { Uplink } from '../../agent/uplink/uplink.js';
+import { deviceTopic } from '../../protocol/topics.js';
 import { FakeRegistry } from '../helpers/fake-registry.js';
 import { until } from '../helpers/wait.js';
 
@@ -125,7 +126,8 @@ describe('uplink against a fake registry', () => {
       }
     };
     a.uplink.start();
-    await until(() => a.uplink.connected, 5_000, 'connected');
+    // Once subscribed, every flip is delivered (before that only the last retained one would be).
+    await until(() => reg.subscribed.has(deviceTopic(UNIT, 'ownership')), 5_000, 'subscribed');
     const sent: Ownership[] = [];
     for (let i = 1; i <= 100; i++) {
       // Every fourth flip is a settings change: same epoch, newer issuedAt.
@@ -136,7 +138,7 @@ describe('uplink against a fake registry', () => {
     await reg.publishOwnership(UNIT, own(3, T0 + 3), false); // a stale one, late
     const last = sent.at(-1)!;
     await until(() => reg.ownershipAcks.some((k) => k.epoch === last.epoch && k.issuedAt === last.issuedAt), 25_000, 'last ack');
-    await until(() => reg.ownershipAcks.length >= 100, 5_000, 'all acks');
+    await until(() => reg.ownershipAcks.length >= 100, 5_000, `all acks (got ${reg.ownershipAcks.length}, applied ${a.applied.length})`);
     expect(a.ownership.current()).toEqual(last);
     expect(new OwnershipStore(a.dir).load()).toEqual(last);
     expect(ackedBeforePersisted).toEqual([]);
