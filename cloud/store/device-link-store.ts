@@ -21,10 +21,18 @@ export interface LinkedDevice {
 const COLS = 'id, unit_id, account_id, account_path, epoch, issued_at, applied_epoch, applied_issued_at, secret_hash';
 
 export class DeviceLinkStore {
-  constructor(private readonly db: Db) {}
+  /** Statements on the per-message path, prepared once (better-sqlite3's prepare is not free). */
+  private readonly hot;
+
+  constructor(private readonly db: Db) {
+    this.hot = {
+      byUnitId: db.prepare(`SELECT ${COLS} FROM devices WHERE unit_id = ? AND deleted_at IS NULL`),
+      touchLastSeen: db.prepare('UPDATE devices SET last_seen = ? WHERE id = ?'),
+    };
+  }
 
   byUnitId(unitId: string): LinkedDevice | undefined {
-    return this.db.prepare(`SELECT ${COLS} FROM devices WHERE unit_id = ? AND deleted_at IS NULL`).get(unitId) as LinkedDevice | undefined;
+    return this.hot.byUnitId.get(unitId) as LinkedDevice | undefined;
   }
 
   byIds(ids: readonly string[]): LinkedDevice[] {
@@ -69,7 +77,7 @@ export class DeviceLinkStore {
   }
 
   touchLastSeen(id: string, now: number): void {
-    this.db.prepare('UPDATE devices SET last_seen = ? WHERE id = ?').run(now, id);
+    this.hot.touchLastSeen.run(now, id);
   }
 
   recordApplied(id: string, epoch: number, issuedAt: number): void {

@@ -1,0 +1,97 @@
+/**
+ * The load side of bench-ingest, run in a worker thread so the broker under test keeps its own
+ * event loop and core: N device clients each keep `window` QoS 1 batches in flight, and one
+ * subscriber per tree level receives the fan-out. Answers the counts and latencies to the parent.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import { parentPort, workerData } from 'node:worker_threads';
+
+export interface LoadSpec {
+  url: string;
+  /** registry: ack = telemetry/ack; relay: ack = PUBACK. */
+  mode: 'registry' | 'relay';
+  devices: { unitId: string; secret: string; epoch: number }[];
+  subscribers: { clientId: string; username?: string; password?: string; filter: string }[];
+  perMsg: number;
+  seconds: number;
+  window: number;
+}
+
+export interface LoadResult {
+  messages: number;
+  records: number;
+  seconds: number;
+  latencies: number[];
+  delivered: number;
+}
+
+const connect = (url: string, o: mqtt.IClientOptions) =>
+  new Promise<MqttClient>((resolve, reject) => {
+    const c = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, ...o });
+    c.once('connect', () => resolve(c));
+    c.once('error', reject);
+  });
+
+const batch = (stream: string, from: number, n: number, epoch: number) =>
+  JSON.stringify({ stream, records: Array.from({ length: n }, (_, i) => ({ seq: from + i, epoch, ts: Date.now(), kind: 'obd', data: { rpm: 1500 + i, speedKmh: 50 } })) });
+
+async function sender(spec: LoadSpec, d: LoadSpec['devices'][number], i: number, clients: MqttClient[]) {
+  const topicBase = spec.mode === 'registry' ? `v1/devices/${d.unitId}` : `bench/${i}`;
+  const c = await connect(spec.url, spec.mode === 'registry' ? { clientId: d.unitId, username: d.unitId, password: d.secret } : { clientId: `dev-${i}` });
+  clients.push(c);
+  if (spec.mode === 'relay') return (from: number) => c.publishAsync(`${topicBase}/telemetry`, batch(`s-${i}`, from, spec.perMsg, 1), { qos: 1 }).then(() => undefined);
+  const waiting = new Map<number, () => void>();
+  c.on('message', (_t, p) => {
+    const upTo = JSON.parse(p.toString()).upTo as number;
+    for (const [last, resolve] of waiting) if (last <= upTo) (waiting.delete(last), resolve());
+  });
+  await c.subscribeAsync(`${topicBase}/telemetry/ack`, { qos: 1 });
+  return (from: number) =>
+    new Promise<void>((resolve) => {
+      waiting.set(from + spec.perMsg - 1, resolve);
+      c.publish(`${topicBase}/telemetry`, batch(`bench-${d.unitId}`, from, spec.perMsg, d.epoch), { qos: 1 });
+    });
+}
+
+async function run(spec: LoadSpec): Promise<LoadResult> {
+  const clients: MqttClient[] = [];
+  let delivered = 0;
+  for (const s of spec.subscribers) {
+    const c = await connect(spec.url, { clientId: s.clientId, ...(s.username ? { username: s.username, password: s.password } : {}) });
+    await c.subscribeAsync(s.filter, { qos: 1 });
+    c.on('message', () => delivered++);
+    clients.push(c);
+  }
+  const senders = await Promise.all(spec.devices.map((d, i) => sender(spec, d, i, clients)));
+  const latencies: number[] = [];
+  let messages = 0;
+  const start = Date.now();
+  const end = start + spec.seconds * 1000;
+  await Promise.all(
+    senders.map(async (send) => {
+      let next = 1;
+      const lane = async () => {
+        while (Date.now() < end) {
+          const from = next;
+          next += spec.perMsg;
+          const t0 = performance.now();
+          await send(from);
+          latencies.push(performance.now() - t0);
+          messages++;
+        }
+      };
+      await Promise.all(Array.from({ length: spec.window }, lane));
+    }),
+  );
+  const seconds = (Date.now() - start) / 1000;
+  await new Promise((r) => setTimeout(r, 200));
+  await Promise.all(clients.map((c) => c.endAsync(true)));
+  return { messages, records: messages * spec.perMsg, seconds, latencies, delivered };
+}
+
+if (parentPort) {
+  run(workerData as LoadSpec).then(
+    (r) => parentPort!.postMessage(r),
+    (e: unknown) => parentPort!.postMessage({ error: String(e) }),
+  );
+}
