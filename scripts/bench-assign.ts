@@ -11,7 +11,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -75,15 +75,23 @@ function seed(db: Db, accounts: { id: string; path: string }[], n: number): { id
   return out;
 }
 
+/** CPU time (user + system, ms) this process spent since `from` (all threads). */
+const cpuMs = (from: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1000;
+};
+
 /** The yardstick: 10 000 rows of the same width in one plain transaction, same file, same pragmas. */
-function plainInsert(db: Db, n: number): number {
+function plainInsert(db: Db, n: number): { wall: number; cpu: number } {
   db.exec('CREATE TABLE IF NOT EXISTS bench_plain (id TEXT PRIMARY KEY, unit_id TEXT NOT NULL, name TEXT NOT NULL, account_id TEXT NOT NULL, epoch INTEGER NOT NULL)');
   const st = db.prepare('INSERT INTO bench_plain VALUES (?, ?, ?, ?, 1)');
+  const rows = Array.from({ length: n }, (_, i) => [randomUUID(), randomBytes(12).toString('hex'), `row ${i}`, 'x'] as const);
   const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
   db.transaction(() => {
-    for (let i = 0; i < n; i++) st.run(randomUUID(), randomBytes(12).toString('hex'), `row ${i}`, 'x');
+    for (const r of rows) st.run(...r);
   })();
-  return ms(t0);
+  return { wall: ms(t0), cpu: cpuMs(c0) };
 }
 
 async function main(): Promise<void> {
@@ -126,8 +134,10 @@ async function main(): Promise<void> {
   // Worst case for the page cache: every tenth device, so nearly every page of every table changes.
   const picked = devices.filter((_, i) => i % Math.floor(TOTAL / MOVED) === 0).slice(0, MOVED);
   t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
   const moved = await call('POST', '/v1/devices/assign', { accountId: target.id, unitIds: picked.map((d) => d.unitId).join('\n') });
   const assignMs = ms(t0);
+  const assignCpu = cpuMs(c0);
   await new Promise((r) => setTimeout(r, 200));
   const readerStats = await new Promise<{ max: number; count: number }>((resolve) => {
     reader.once('message', resolve);
@@ -149,7 +159,8 @@ async function main(): Promise<void> {
   if (block.status !== 200) throw new Error(`batch move answered ${block.status}`);
 
   const lat = await listLatencies(call, target.id);
-  console.log(JSON.stringify({ devices: TOTAL, moved: MOVED, assignMs: +fmt(assignMs), dryRunMs: +fmt(dryMs), batchMoved: batch.length, batchMs: +fmt(blockMs), plainInsertMs: +fmt(plain), ratio: +(assignMs / plain).toFixed(2), readerMaxMs: +fmt(readerStats.max), readerQueries: readerStats.count, ...lat }, null, 1));
+  console.log(JSON.stringify({ devices: TOTAL, moved: MOVED, assignMs: +fmt(assignMs), assignCpuMs: +fmt(assignCpu), dryRunMs: +fmt(dryMs), batchMoved: batch.length, batchMs: +fmt(blockMs), plainInsertMs: +fmt(plain.wall), plainInsertCpuMs: +fmt(plain.cpu), ratio: +(assignMs / plain.wall).toFixed(2),
+    cpus: cpus().length, loadAverage1m: +loadavg()[0]!.toFixed(2), readerMaxMs: +fmt(readerStats.max), readerQueries: readerStats.count, ...lat }, null, 1));
   await app.http.close();
   db.close();
   rmSync(dir, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import {
   AssignAnswer, AssignBody, DeviceListQuery, DeviceSchema, DeviceSecretSchema, IdParams, ImportAnswer, ImportBody,
   OwnershipAnswer, PatchDeviceBody, RegisterDeviceBody, RegisteredDeviceSchema, page,
 } from '../../protocol/api.js';
+import { Errors } from '../errors.js';
 import { callerOf } from './auth-hook.js';
 import type { Services } from './services.js';
 
@@ -48,7 +49,12 @@ export function deviceRoutes(app: FastifyInstance, s: Services): void {
     scope.withTypeProvider<ZodTypeProvider>().post(
       '/v1/devices/import',
       { bodyLimit: IMPORT_BODY_LIMIT, schema: { tags, body: ImportBody, response: { 201: ImportAnswer } } },
-      async (req, reply) => reply.code(201).send(await s.devices.import(callerOf(req), req.body)),
+      async (req, reply) => {
+        // A JSON string is not a CSV upload: only a text/csv body reaches the CSV reader.
+        const csv = /^text\/csv\b/i.test(req.headers['content-type'] ?? '');
+        if (typeof req.body === 'string' && !csv) throw Errors.invalid('devices', 'send {"devices":[...]} as JSON, or the CSV as text/csv');
+        return reply.code(201).send(await s.devices.import(callerOf(req), req.body));
+      },
     );
   });
 }

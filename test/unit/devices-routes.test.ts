@@ -188,6 +188,20 @@ describe('import', () => {
     expect(audit.body.items.filter((e: { action: string }) => e.action === 'device.import')).toHaveLength(3);
   });
 
+  it('imports thousands at once (cheap device-secret hashing) and caps an import at 10 000 rows', async () => {
+    const units = Array.from({ length: 3000 }, () => unitIdOf());
+    const t0 = performance.now();
+    const a = await reg.req('POST', '/v1/devices/import', { token: reg.rootToken, payload: ['unitId', ...units].join('\n'), headers: { 'content-type': 'text/csv' } });
+    expect(a.status).toBe(201);
+    expect(performance.now() - t0).toBeLessThan(15_000);
+    expect(new Set(a.body.items.map((i: { secret: string }) => i.secret)).size).toBe(3000);
+    expect((reg.db.prepare('SELECT count(*) AS n FROM devices WHERE deleted_at IS NULL').get() as { n: number }).n).toBe(3000);
+    const tooMany = ['unitId', ...Array.from({ length: 10_001 }, () => unitIdOf())].join('\n');
+    const big = await reg.req('POST', '/v1/devices/import', { token: reg.rootToken, payload: tooMany, headers: { 'content-type': 'text/csv' } });
+    expect(big.status).toBe(400);
+    expect(big.body.error.message).toContain('10000');
+  });
+
   it('answers every bad row at once and imports nothing', async () => {
     const live = await registerDevice(reg);
     const before = deviceTables(reg.db);
@@ -211,5 +225,7 @@ describe('import', () => {
     const admin = await reg.createUser(reg.rootToken, nested.id, { deviceAccess: 'full', accountAdmin: true });
     expect((await reg.req('POST', '/v1/devices/import', { token: admin.token, body: { devices: [{ unitId: unitIdOf() }] } })).status).toBe(403);
     expect((await reg.req('POST', '/v1/devices', { token: reg.rootToken, payload: 'unitId\nabc', headers: { 'content-type': 'text/csv' } })).status).toBe(415);
+    expect((await reg.req('POST', '/v1/devices/import', { token: reg.rootToken, body: JSON.stringify(`unitId\n${unitIdOf()}`), headers: { 'content-type': 'application/json' } })).status).toBe(400);
+    expect(deviceTables(reg.db)).toEqual(before);
   });
 });
