@@ -4,19 +4,14 @@
  */
 import type { Interval } from '../domain/attribution.js';
 import type { Db } from './db.js';
+import type { DeviceRow } from './device-store.js';
 import { subtreeEnd } from './paths.js';
 
-export interface LinkedDevice {
-  id: string;
-  unit_id: string;
-  account_id: string;
-  account_path: string;
-  epoch: number;
-  issued_at: number;
-  applied_epoch: number | null;
-  applied_issued_at: number | null;
-  secret_hash: string;
-}
+/** What the broker needs of a device row (cloud/store/device-store.ts owns the full shape). */
+export type LinkedDevice = Pick<
+  DeviceRow,
+  'id' | 'unit_id' | 'account_id' | 'account_path' | 'epoch' | 'issued_at' | 'applied_epoch' | 'applied_issued_at' | 'secret_hash'
+>;
 
 const COLS = 'id, unit_id, account_id, account_path, epoch, issued_at, applied_epoch, applied_issued_at, secret_hash';
 
