@@ -86,10 +86,13 @@ export function checkRows(raw: readonly unknown[]): { rows: ImportRow[]; errors:
     const normal = v && typeof v === 'object' && typeof v.unitId === 'string' ? { ...v, unitId: v.unitId.trim().toLowerCase() } : value;
     const parsed = ImportRowSchema.safeParse(normal);
     if (!parsed.success) {
+      const fields = new Set<string>();
       for (const issue of parsed.error.issues) {
         const keys = (issue as { keys?: string[] }).keys;
         const field = keys?.length ? keys.join(',') : String(issue.path[0] ?? 'row');
-        errors.push({ row, field, message: issue.message });
+        // One message per field: an empty name fails both "min 1" and "not blank".
+        if (!fields.has(field)) errors.push({ row, field, message: issue.message });
+        fields.add(field);
       }
       return;
     }

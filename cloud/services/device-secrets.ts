@@ -42,3 +42,9 @@ export async function hashDeviceSecrets(secrets: readonly string[]): Promise<str
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, secrets.length) }, worker));
   return out;
 }
+
+/**
+ * A device-cost hash that never matches: a login for an unknown unit id should spend the same
+ * time as one with a wrong secret (services/secrets.ts DUMMY_HASH costs a password's N=2^14).
+ */
+export const DEVICE_DUMMY_HASH = ['scrypt', DEVICE_SCRYPT.N, DEVICE_SCRYPT.r, DEVICE_SCRYPT.p, Buffer.alloc(16).toString('base64url'), Buffer.alloc(DEVICE_SCRYPT.keylen).toString('base64url')].join('$');
