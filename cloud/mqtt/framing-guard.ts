@@ -43,11 +43,14 @@ export const DEFAULT_MAX_PACKET_BYTES = 300 * 1024;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /** The largest Remaining Length MQTT 3.1.1 can encode (2.2.3). */
 const MQTT_MAX_REMAINING_LENGTH = 268_435_455;
+/** How long a refused CONNECT's socket may stay open so its CONNACK is delivered. */
+const CONNACK_LINGER_MS = 1000;
+/** CONNACK, Remaining Length 2, session present 0, return code 2 "identifier rejected" (3.2). */
+const CONNACK_IDENTIFIER_REJECTED = Buffer.from([0x20, 0x02, 0x00, 0x02]);
+/** Bytes of CONNECT's variable header needed to read the client id length (3.1.2), for "MQIsdp". */
+const CONNECT_PEEK_BYTES = 2 + 6 + 1 + 1 + 2 + 2;
 
-/**
- * Fills in defaults and checks ranges; call once at start-up so a bad setting fails there, not on
- * the first connection.
- */
+/** Fills in defaults and checks ranges, once at start-up, so a bad setting fails there. */
 export function resolveGuardOptions(opts: GuardOptions = {}): GuardOptions {
   const maxPacketBytes = opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
   const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
@@ -59,12 +62,6 @@ export function resolveGuardOptions(opts: GuardOptions = {}): GuardOptions {
   }
   return { ...opts, maxPacketBytes, connectTimeoutMs };
 }
-/** How long a refused CONNECT's socket may stay open so its CONNACK is delivered. */
-const CONNACK_LINGER_MS = 1000;
-/** CONNACK, Remaining Length 2, session present 0, return code 2 "identifier rejected" (3.2). */
-const CONNACK_IDENTIFIER_REJECTED = Buffer.from([0x20, 0x02, 0x00, 0x02]);
-/** Bytes of CONNECT's variable header needed to read the client id length (3.1.2), for "MQIsdp". */
-const CONNECT_PEEK_BYTES = 2 + 6 + 1 + 1 + 2 + 2;
 
 /** What one chunk did: bytes to pass on now, or why to close. */
 export interface ScanResult {
@@ -267,6 +264,16 @@ export class GuardedStream extends Duplex {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
     if (this.#raw.write(chunk)) callback();
+    else this.#pendingWrite = callback;
+  }
+
+  /** mqtt-packet corks for each packet's parts; keep them one socket write, not one per part. */
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (err?: Error | null) => void): void {
+    this.#raw.cork();
+    let ok = true;
+    for (const { chunk } of chunks) ok = this.#raw.write(chunk);
+    this.#raw.uncork();
+    if (ok) callback();
     else this.#pendingWrite = callback;
   }
 

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { once } from 'node:events';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import mqttPacket from 'mqtt-packet';
 import { guardStream, type GuardedStream } from '../../cloud/mqtt/framing-guard.js';
 
@@ -45,6 +45,14 @@ describe('GuardedStream as a Duplex', () => {
     const back = once(peer, 'data');
     guarded.write(Buffer.from([0x20, 0x02, 0x00, 0x00]));
     expect([...((await back)[0] as Buffer)]).toEqual([0x20, 0x02, 0x00, 0x00]);
+  });
+
+  it('hands a corked packet to the socket as one write (aedes writes a PUBLISH in parts)', async () => {
+    const writev = vi.spyOn(raw as unknown as { _writev: (...a: unknown[]) => void }, '_writev');
+    const got = once(peer, 'data');
+    mqttPacket.writeToStream({ cmd: 'publish', topic: 't', payload: Buffer.from('abc'), qos: 0, retain: false, dup: false }, guarded);
+    expect([...((await got)[0] as Buffer)]).toEqual([0x30, 0x06, 0x00, 0x01, 0x74, 0x61, 0x62, 0x63]);
+    expect(writev).toHaveBeenCalledTimes(1);
   });
 
   it('pauses the socket while nobody reads (backpressure), and resumes when read', async () => {
