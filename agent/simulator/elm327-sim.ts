@@ -63,8 +63,9 @@ export class Elm327Sim implements SimDevice {
   private pending: NodeJS.Timeout | undefined;
   private readonly injected: string[][] = [];
   private readonly supported: Set<number>;
-  /** Every command received (without `\r`), for tests. */
+  /** The last 500 commands received (without `\r`), for tests; bounded so a long simulation stays flat. */
   readonly received: string[] = [];
+  private readonly counts = new Map<string, number>();
 
   constructor(private readonly opts: Elm327SimOptions) {
     this.answerDelayMs = opts.answerDelayMs ?? 0;
@@ -84,6 +85,11 @@ export class Elm327Sim implements SimDevice {
     this.flags = { ...RESET_FLAGS };
     this.input = '';
     this.cancelPending();
+  }
+
+  /** How many times `cmd` (upper case, no spaces) was received since construction. */
+  commandCount(cmd: string): number {
+    return this.counts.get(cmd) ?? 0;
   }
 
   /** Answers the next OBD request(s) with these lines instead (e.g. `['CAN ERROR']`). */
@@ -117,6 +123,8 @@ export class Elm327Sim implements SimDevice {
     if (!cmd) return;
     this.last = cmd;
     this.received.push(cmd);
+    if (this.received.length > 500) this.received.splice(0, this.received.length - 500);
+    this.counts.set(cmd, (this.counts.get(cmd) ?? 0) + 1);
     const echo = this.flags.echo ? raw + this.eol() : '';
     const answer = this.answer(cmd);
     if (this.mute) return;

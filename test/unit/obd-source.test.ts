@@ -30,8 +30,6 @@ async function setup(initial: Partial<VehicleState> = {}, opts: Partial<ObdSourc
   return { sim, source, readings, of };
 }
 
-const count = (list: string[], cmd: string): number => list.filter((c) => c === cmd).length;
-
 describe('ObdSource', () => {
   it('emits obd readings in the documented units, a dtc reading, and knows the VIN', async () => {
     const { of, source } = await setup({
@@ -77,12 +75,12 @@ describe('ObdSource', () => {
     await until(() => of('obd').length >= 1, 5000, 'a reading');
     sim.vehicle.setIgnition(false);
     await until(() => of('obd').some((d) => d.ignition === 'off'), 5000, 'ignition off');
-    const probes = count(sim.elm327.received, '0100');
+    const probes = sim.elm327.commandCount('0100');
     const offBefore = of('obd').filter((d) => d.ignition === 'off').length;
     await until(() => of('obd').filter((d) => d.ignition === 'off').length >= offBefore + 5, 5000, 'five more readings');
     expect(of('obd').filter((d) => d.ignition === 'off').at(-1)).toEqual({ ignition: 'off', batteryV: 12.6 });
     // No probe of the bus per cycle: the retry is slow.
-    expect(count(sim.elm327.received, '0100')).toBe(probes);
+    expect(sim.elm327.commandCount('0100')).toBe(probes);
     expect(source.ignitionState()).toBe('off');
   });
 
@@ -98,25 +96,25 @@ describe('ObdSource', () => {
     expect(source.vin()).toBe('YS3SMLTD0R1000042');
     expect(of('dtc')).toEqual([{ codes: ['P0133'], count: 1 }]);
     // A second ignition cycle reads the VIN again (once per ignition-on).
-    const vinReads = count(sim.elm327.received, '0902');
+    const vinReads = sim.elm327.commandCount('0902');
     sim.vehicle.setIgnition(false);
     await until(() => of('obd').at(-1)?.ignition === 'off', 5000, 'off again');
     sim.vehicle.setIgnition(true);
     await until(() => of('obd').at(-1)?.ignition === 'on', 5000, 'on again');
-    expect(count(sim.elm327.received, '0902')).toBe(vinReads + 1);
+    expect(sim.elm327.commandCount('0902')).toBe(vinReads + 1);
     expect(of('dtc')).toHaveLength(2);
   });
 
   it('reports DTCs again only when they change', async () => {
     const { sim, of } = await setup({}, { dtcIntervalMs: 0 });
-    await until(() => count(sim.elm327.received, '03') >= 3, 5000, 'several DTC reads');
+    await until(() => sim.elm327.commandCount('03') >= 3, 5000, 'several DTC reads');
     expect(of('dtc')).toEqual([{ codes: [], count: 0 }]);
     sim.vehicle.set({ dtcs: ['U1105', 'P0133', 'C0123'] });
     await until(() => of('dtc').length === 2, 5000, 'changed DTCs');
     // Three codes need an ISO 15765 multi-frame answer; sorted for a stable comparison.
     expect(of('dtc')[1]).toEqual({ codes: ['C0123', 'P0133', 'U1105'], count: 3 });
-    const reads = count(sim.elm327.received, '03');
-    await until(() => count(sim.elm327.received, '03') >= reads + 3, 5000, 'more DTC reads');
+    const reads = sim.elm327.commandCount('03');
+    await until(() => sim.elm327.commandCount('03') >= reads + 3, 5000, 'more DTC reads');
     expect(of('dtc')).toHaveLength(2);
   });
 
