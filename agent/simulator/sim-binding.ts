@@ -28,7 +28,7 @@ export interface SimDevice {
 }
 
 class SimPortBinding extends MockPortBinding {
-  private failReads: ((err: Error) => void)[] = [];
+  private readonly failReads = new Set<(err: Error) => void>();
   unplugged = false;
 
   constructor(port: MockPortInternal, opts: Required<OpenOptions>, private readonly device: SimDevice) {
@@ -46,8 +46,14 @@ class SimPortBinding extends MockPortBinding {
 
   override async read(buffer: Buffer, offset: number, length: number): Promise<{ buffer: Buffer; bytesRead: number }> {
     if (this.unplugged) throw new Error('device not configured (unplugged)');
-    const failed = new Promise<never>((_, reject) => this.failReads.push(reject));
-    return Promise.race([super.read(buffer, offset, length), failed]);
+    let fail!: (err: Error) => void;
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    this.failReads.add(fail);
+    try {
+      return await Promise.race([super.read(buffer, offset, length), failed]);
+    } finally {
+      this.failReads.delete(fail); // one per read in flight, so hours of simulation stay flat
+    }
   }
 
   override async close(): Promise<void> {
@@ -59,7 +65,8 @@ class SimPortBinding extends MockPortBinding {
   unplug(): void {
     this.unplugged = true;
     this.device.detach();
-    for (const fail of this.failReads.splice(0)) fail(new Error('device not configured (unplugged)'));
+    for (const fail of this.failReads) fail(new Error('device not configured (unplugged)'));
+    this.failReads.clear();
   }
 }
 
