@@ -35,6 +35,12 @@ export interface TcpListenOptions {
   /** Framing guard options (maximum packet size, connect timeout, onReject). Default: guard defaults. */
   guard?: GuardOptions;
   /**
+   * Connections accepted at once; Node closes any beyond it on accept. Each connection may hold
+   * up to one maximum-size packet in aedes' parser, so this bounds the broker's worst-case memory
+   * at about maxConnections x maxPacketBytes. Default: unlimited.
+   */
+  maxConnections?: number;
+  /**
    * Server errors after listening, e.g. `accept` failing with EMFILE under a connection flood;
    * without a listener Node would crash the process on them. Default: ignored.
    */
@@ -87,6 +93,7 @@ async function serve(
   opts: TcpListenOptions,
 ): Promise<ListenerHandle> {
   const guard = resolveGuardOptions(opts.guard);
+  if (opts.maxConnections !== undefined) server.maxConnections = opts.maxConnections;
   // Tracked from accept on, so close() also ends connections still in their TLS handshake.
   const live = new Set<net.Socket>();
   server.on('connection', (socket: net.Socket) => {

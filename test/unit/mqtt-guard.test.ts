@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
+import { listenTcp } from '../../cloud/mqtt/listeners.js';
 import { closedWithin, rawConnect, readAll, roundTrip, startBroker, stream, type TestBroker } from './mqtt-guard-helpers.js';
 
 const MiB = 1024 * 1024;
@@ -159,5 +160,18 @@ describe('listener handles', () => {
     await Promise.all([clientClosed, silentClosed]);
     await expect(rawConnect(broker.tcp.port)).rejects.toThrow(/ECONNREFUSED/);
     await client.endAsync(true);
+  });
+
+  it('refuses connections beyond maxConnections at accept', async () => {
+    const capped = await listenTcp(broker.aedes, { host: '127.0.0.1', port: 0, maxConnections: 2 });
+    try {
+      const first = [await rawConnect(capped.port), await rawConnect(capped.port)];
+      const third = await rawConnect(capped.port);
+      await closedWithin(third, 1000);
+      expect(first.every((s) => !s.destroyed)).toBe(true);
+      first.forEach((s) => s.destroy());
+    } finally {
+      await capped.close();
+    }
   });
 });
