@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { startMqttRegistry, type MqttRegistry } from './mqtt-harness.js';
 
-const repo = fileURLToPath(new URL('../../', import.meta.url));
+/** The repository root, from test/helpers (vitest) or dist/test/helpers (compiled scripts). */
+const repo = ['../../', '../../../'].map((up) => fileURLToPath(new URL(up, import.meta.url))).find((dir) => existsSync(`${dir}cloud/web/vite.config.ts`))!;
 
 /** Builds cloud/web into cloud/web/dist unless a build is there (about 2 s). */
 export function ensureConsoleBuilt(): void {

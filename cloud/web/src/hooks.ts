@@ -28,12 +28,15 @@ export interface Paged<T> {
  */
 export function usePaged<T>(path: string, query: Record<string, string | number | undefined>): Paged<T> {
   const key = JSON.stringify([path, query]);
-  const [stack, setStack] = useState<Array<string | null>>([null]);
+  // The cursors of the pages before, tied to the query they belong to: a new query starts at the
+  // first page in the same render, so no request goes out with a stale cursor.
+  const [nav, setNav] = useState<{ key: string; stack: Array<string | null> }>({ key, stack: [null] });
+  const stack = nav.key === key ? nav.stack : [null];
+  const setStack = (s: Array<string | null>) => setNav({ key, stack: s });
   const [page, setPage] = useState<Page<T>>({ items: [], nextCursor: null });
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
-  useEffect(() => setStack([null]), [key]);
   const cursor = stack[stack.length - 1] ?? null;
   useEffect(() => {
     let live = true;

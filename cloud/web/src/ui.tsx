@@ -65,8 +65,9 @@ export function Field(props: { label: string; children: JSX.Element; hint?: stri
   );
 }
 
-/** Previous/next over cursor pages; `stack` holds the cursors of the pages before. */
+/** Previous/next over cursor pages; hidden when everything fits on one page. */
 export function Pager(props: { hasPrev: boolean; hasNext: boolean; onPrev: () => void; onNext: () => void; label: string }) {
+  if (!props.hasPrev && !props.hasNext) return null;
   return (
     <nav class="pager" aria-label={props.label}>
       <button type="button" disabled={!props.hasPrev} onClick={props.onPrev}>

@@ -18,7 +18,6 @@ interface Outcome {
 }
 
 interface Refusal {
-  message: string;
   entries: PastedEntry[];
   reasons: Map<string, string>;
 }
@@ -53,7 +52,7 @@ export function ManageDevicesPage() {
       const offences = e instanceof ApiError && e.status === 400 ? readOffences(e.details) : [];
       if (offences.length > 0) {
         const listed = mode === 'paste' ? entries : picked.map((d, i) => ({ text: d.id, kind: 'deviceId' as const, line: i + 1 }));
-        setRefusal({ message: describe(e), entries: listed, reasons: offenceMap(offences) });
+        setRefusal({ entries: listed, reasons: offenceMap(offences) });
       } else setError(describe(e));
     } finally {
       setBusy(false);
@@ -111,7 +110,7 @@ function RefusalView({ refusal }: { refusal: Refusal }) {
     <section class="result" aria-labelledby="refusal-title">
       <h2 id="refusal-title">Nothing was moved</h2>
       <p role="alert" class="error">
-        {plural(bad.length || refusal.reasons.size, 'entry', 'entries')} refused: {refusal.message}
+        {plural(bad.length || refusal.reasons.size, 'entry', 'entries')} refused, so nothing was moved (all or nothing). Fix or remove the marked lines and try again.
       </p>
       <div class="table-wrap">
         <table aria-label="Entries as pasted">

@@ -58,11 +58,13 @@ export function UserForm({ accountId, user, onDone }: { accountId: string; user?
         </select>
       </Field>
       {me.user.accountAdmin ? (
-        <label class="switch">
-          <input type="checkbox" role="switch" checked={admin} onChange={(e) => setAdmin(e.currentTarget.checked)} />
-          <span>Account Administration</span>
-          <span class="hint">May manage users and nested customers below this account, and move devices within it.</span>
-        </label>
+        <div class="switch">
+          <input id="account-admin" type="checkbox" role="switch" aria-describedby="account-admin-hint" checked={admin} onChange={(e) => setAdmin(e.currentTarget.checked)} />
+          <label for="account-admin">Account Administration</label>
+          <span id="account-admin-hint" class="hint">
+            May manage users and nested customers below this account, and move devices within it.
+          </span>
+        </div>
       ) : null}
       <ErrorBox error={error} />
       <div class="actions">

@@ -74,11 +74,13 @@ export function UsersPage({ accountId }: { accountId: string | null }) {
                   <td>{u.email}</td>
                   <td>{u.deviceAccess}</td>
                   <td>{u.accountAdmin ? 'Yes' : 'No'}</td>
-                  <td class="row-actions">
-                    <button type="button" aria-label={`Edit ${u.email}`} onClick={() => setPanel({ kind: 'edit', user: u })}>
+                  <td>
+                    <div class="row-actions">
+                      <button type="button" aria-label={`Edit ${u.email}`} onClick={() => setPanel({ kind: 'edit', user: u })}>
                       Edit
                     </button>
-                    {u.id === me.user.id ? null : <DeleteButton user={u} onDelete={remove} />}
+                      {u.id === me.user.id ? null : <DeleteButton user={u} onDelete={remove} />}
+                    </div>
                   </td>
                 </tr>
               ))}
