@@ -160,11 +160,17 @@ export class Elm327Sim implements SimDevice {
       return ['OK'];
     };
     let m: RegExpExecArray | null;
-    if (c === 'Z') return this.powerCycle(), ['', '', version];
-    if (c === 'WS') return (this.flags = { ...RESET_FLAGS, protocolAuto: f.protocolAuto }), ['', version];
+    if (c === 'Z') {
+      this.powerCycle(); // a reset prints two blank lines, then the identification
+      return ['', '', version];
+    }
+    if (c === 'WS' || c === 'D') {
+      // Warm start keeps the protocol; defaults keep echo. Both restore spaces on, headers off.
+      this.flags = c === 'WS' ? { ...RESET_FLAGS, protocolAuto: f.protocolAuto } : { ...RESET_FLAGS, echo: f.echo };
+      return c === 'WS' ? ['', version] : ['OK'];
+    }
     if (c === 'I') return [version];
     if (c === '@1') return ['OBDII to RS232 Interpreter'];
-    if (c === 'D') return (this.flags = { ...RESET_FLAGS, echo: f.echo }), ['OK'];
     if ((m = /^E([01])$/.exec(c))) return flag(m, 'echo');
     if ((m = /^L([01])$/.exec(c))) return flag(m, 'linefeeds');
     if ((m = /^S([01])$/.exec(c))) return flag(m, 'spaces');
