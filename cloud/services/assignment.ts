@@ -126,7 +126,7 @@ export class AssignmentService {
       action: 'device.assign',
       resourceType: 'account',
       resourceId: target.id,
-      scopePath: commonAncestor([target.path, ...moving.map((p) => p.from.account_path)]),
+      scopePath: commonAncestor([...new Set([target.path, ...moving.map((p) => p.from.account_path)])]),
       after: {
         accountId: target.id,
         moved: moving.map((p) => ({ deviceId: p.item.deviceId, unitId: p.item.unitId, from: p.item.from, epoch: p.item.epoch })),
