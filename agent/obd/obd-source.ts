@@ -126,9 +126,7 @@ export class ObdSource implements ReadingSource, VehicleInfo {
   }
 
   private async poll(): Promise<void> {
-    if (this.ignition !== 'on' && (this.ignition === 'unknown' || this.now() - this.lastProbe >= (this.opts.ignitionOffRetryMs ?? 30_000))) {
-      await this.probe();
-    }
+    if (this.probeDue()) await this.probe();
     if (!this.elm?.ready) return;
     if (this.ignition !== 'on') {
       this.emit('obd', { ignition: 'off', ...(await this.battery()) });
@@ -144,6 +142,12 @@ export class ObdSource implements ReadingSource, VehicleInfo {
     }
     this.emit('obd', { ignition: 'on', ...values, ...(await this.battery()) });
     if (this.now() - this.lastDtcRead >= (this.opts.dtcIntervalMs ?? 60_000)) await this.readDtcs(false);
+  }
+
+  /** Unknown ignition: probe now; ignition off: probe only every ignitionOffRetryMs (slow retry). */
+  private probeDue(): boolean {
+    if (this.ignition === 'unknown') return true;
+    return this.ignition === 'off' && this.now() - this.lastProbe >= (this.opts.ignitionOffRetryMs ?? 30_000);
   }
 
   /** Asks the bus for PIDs 01-20; on an answer the ignition is on: read PIDs, VIN and DTCs. */
