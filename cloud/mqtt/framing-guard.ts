@@ -126,7 +126,8 @@ export class FrameScanner {
     if (this.#length > this.maxPacketBytes) return 'packet-too-large';
     this.#bodyLeft = this.#length;
     this.#phase = 'body';
-    return this.#bodyLeft === 0 ? this.#endPacket() ?? 1 : 1;
+    if (this.#bodyLeft === 0) this.#endPacket();
+    return 1;
   }
 
   /** Skips body bytes without keeping them, except CONNECT's first few while deciding. */
@@ -140,18 +141,17 @@ export class FrameScanner {
       if (verdict === 'pass') this.#deciding = false;
     }
     this.#bodyLeft -= n;
-    if (this.#bodyLeft === 0) return this.#endPacket() ?? n;
+    if (this.#bodyLeft === 0) this.#endPacket();
     return n;
   }
 
-  #endPacket(): undefined {
+  #endPacket(): void {
     this.#phase = 'type';
     if (this.#packets === 1) {
       // A CONNECT too short to judge is aedes' to refuse (mqtt-packet: "Packet too short").
       this.#deciding = false;
       this.#connectComplete = true;
     }
-    return undefined;
   }
 }
 

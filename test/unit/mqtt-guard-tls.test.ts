@@ -69,4 +69,16 @@ describe.skipIf(!pem)('MQTT over TLS behind the framing guard', () => {
     const socket = await rawConnect(listener.port); // and says nothing (Node's default wait: 120 s)
     expect(await closedWithin(socket, 3000)).toBeGreaterThanOrEqual(250);
   });
+
+  it('close() ends live TLS connections, mid-handshake or connected', async () => {
+    const client = await mqtt.connectAsync(`mqtts://127.0.0.1:${listener.port}`, {
+      protocolVersion: 4, clientId: 'tls-closing', ca: pem!.cert, reconnectPeriod: 0,
+    });
+    const clientClosed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    const silent = await rawConnect(listener.port);
+    const silentClosed = closedWithin(silent, 1000);
+    await listener.close();
+    await Promise.all([clientClosed, silentClosed]);
+    await client.endAsync(true);
+  });
 });
