@@ -4,7 +4,8 @@
  *
  * Ignition is a state, not an error: while the bus is silent (`UNABLE TO CONNECT`, `NO DATA`,
  * `CAN ERROR`, `BUS INIT...ERROR`) the source reports `{ ignition: 'off', batteryV }` and probes
- * the bus again only every `ignitionOffRetryMs`. On each ignition-on it reads the supported PIDs,
+ * the bus again only every `ignitionOffRetryMs`, or at once when the battery voltage rises to
+ * charging level (`wakeVoltage`: the engine started). On each ignition-on it reads the supported PIDs,
  * the VIN (mode 09 PID 02) and the stored trouble codes (mode 03); DTCs are re-read every
  * `dtcIntervalMs` and reported again only when they change.
  */
@@ -28,6 +29,12 @@ export interface ObdSourceOptions {
   settings: EffectiveSettings;
   /** How often the bus is probed while the ignition is off, ms. Default 30000. */
   ignitionOffRetryMs?: number;
+  /**
+   * Battery voltage (ATRV) that means the alternator is charging, so the engine runs: rising
+   * through it while the ignition is off probes the bus at once instead of waiting for the slow
+   * retry. Default 13.5 V (a resting 12 V battery reads 12.0-12.8 V, a charging one 13.7-14.7 V).
+   */
+  wakeVoltage?: number;
   /** How often stored DTCs are re-read while the ignition is on, ms. Default 60000. */
   dtcIntervalMs?: number;
   /** Driver tuning (timeouts, reopen backoff). Defaults: see Elm327Options. */
@@ -53,6 +60,8 @@ export class ObdSource implements ReadingSource, VehicleInfo {
   private supported = new Set<number>();
   private lastProbe = 0;
   private lastDtcRead = 0;
+  private lastBatteryV: number | undefined;
+  private woken = false;
   private dtcKey: string | undefined;
   private vinValue: string | null = null;
   private readonly now: () => number;
@@ -146,7 +155,7 @@ export class ObdSource implements ReadingSource, VehicleInfo {
 
   /** Unknown ignition: probe now; ignition off: probe only every ignitionOffRetryMs (slow retry). */
   private probeDue(): boolean {
-    if (this.ignition === 'unknown') return true;
+    if (this.ignition === 'unknown' || this.woken) return true;
     return this.ignition === 'off' && this.now() - this.lastProbe >= (this.opts.ignitionOffRetryMs ?? 30_000);
   }
 
@@ -154,6 +163,7 @@ export class ObdSource implements ReadingSource, VehicleInfo {
   private async probe(): Promise<void> {
     const elm = this.elm!;
     this.lastProbe = this.now();
+    this.woken = false;
     const first = await elm.query('0100', elm.searchTimeoutMs);
     if (!first.ok) {
       if (first.error !== 'disconnected' && this.ignition !== 'off') {
@@ -209,7 +219,11 @@ export class ObdSource implements ReadingSource, VehicleInfo {
   private async battery(): Promise<{ batteryV?: number }> {
     const r = await this.elm!.command('ATRV').catch(() => undefined);
     const v = r?.kind === 'text' ? parseVoltage(r.text) : undefined;
-    return v === undefined ? {} : { batteryV: v };
+    if (v === undefined) return {};
+    const wake = this.opts.wakeVoltage ?? 13.5;
+    if (this.ignition === 'off' && v >= wake && (this.lastBatteryV ?? 0) < wake) this.woken = true;
+    this.lastBatteryV = v;
+    return { batteryV: v };
   }
 
   /** Reads stored DTCs; reports them on ignition-on (`always`) or when they changed. */

@@ -85,13 +85,22 @@ describe('ObdSource', () => {
   });
 
   it('starts with the ignition off (UNABLE TO CONNECT) and picks up ignition on: VIN and DTCs read again', async () => {
-    const { sim, of, source } = await setup({ ignition: false, batteryV: 12.3 }, { ignitionOffRetryMs: 50 });
+    let clock = 1_000_000;
+    const { sim, of, source } = await setup({ ignition: false, batteryV: 12.3 }, { ignitionOffRetryMs: 30_000, now: () => clock });
     await until(() => of('obd').length >= 1, 5000, 'a reading');
     expect(of('obd')[0]).toEqual({ ignition: 'off', batteryV: 12.3 });
     expect(source.vin()).toBeNull();
     expect(of('dtc')).toEqual([]);
     sim.vehicle.set({ dtcs: ['P0133'] });
-    sim.vehicle.setIgnition(true);
+    // Ignition on but the battery not charging (engine not started): until the retry is due the
+    // source keeps reporting off, without asking the bus.
+    sim.vehicle.set({ ignition: true });
+    const probes = sim.elm327.commandCount('0100');
+    const seen = of('obd').length;
+    await until(() => of('obd').length >= seen + 3, 5000, 'more readings');
+    expect(of('obd').at(-1)).toEqual({ ignition: 'off', batteryV: 12.3 });
+    expect(sim.elm327.commandCount('0100')).toBe(probes);
+    clock += 30_000;
     await until(() => of('obd').some((d) => d.ignition === 'on'), 5000, 'ignition on');
     expect(source.vin()).toBe('YS3SMLTD0R1000042');
     expect(of('dtc')).toEqual([{ codes: ['P0133'], count: 1 }]);
@@ -99,6 +108,8 @@ describe('ObdSource', () => {
     const vinReads = sim.elm327.commandCount('0902');
     sim.vehicle.setIgnition(false);
     await until(() => of('obd').at(-1)?.ignition === 'off', 5000, 'off again');
+    // The engine starts: the battery rises to charging voltage and the bus is probed at once,
+    // long before the 30 s retry (the injected clock does not move).
     sim.vehicle.setIgnition(true);
     await until(() => of('obd').at(-1)?.ignition === 'on', 5000, 'on again');
     expect(sim.elm327.commandCount('0902')).toBe(vinReads + 1);
