@@ -75,13 +75,17 @@ export class Elm327 extends EventEmitter<{ ready: []; disconnected: [] }> {
   private settle = false;
   private running = false;
   private isReady = false;
-  /** Whether headers are on (tracked from the ATH commands sent). */
-  headers = false;
+  private headersOn = false;
   private readonly log: Logger;
 
   constructor(private readonly opts: Elm327Options) {
     super();
     this.log = (opts.logger ?? pino({ level: 'silent' })).child({ mod: 'elm327' });
+  }
+
+  /** Whether headers are on (tracked from the ATH and reset commands sent). */
+  get headers(): boolean {
+    return this.headersOn;
   }
 
   /** True once initialised and until the port is lost. */
@@ -148,8 +152,8 @@ export class Elm327 extends EventEmitter<{ ready: []; disconnected: [] }> {
     });
     this.timeouts = 0;
     const h = /^ATH([01])$/i.exec(cmd);
-    if (h && response.kind === 'ok') this.headers = h[1] === '1';
-    if (/^AT(Z|WS|D)$/i.test(cmd)) this.headers = false; // a reset restores the default, headers off
+    if (h && response.kind === 'ok') this.headersOn = h[1] === '1';
+    if (/^AT(Z|WS|D)$/i.test(cmd)) this.headersOn = false; // a reset restores the default, headers off
     return response;
   }
 
@@ -238,7 +242,7 @@ export class Elm327 extends EventEmitter<{ ready: []; disconnected: [] }> {
     this.port = undefined;
     const wasReady = this.isReady;
     this.isReady = false;
-    this.headers = false;
+    this.headersOn = false;
     this.failPending(new Elm327IoError('adapter disconnected', true, false));
     if (wasReady) {
       this.log.warn({ path: this.opts.path }, 'adapter disconnected');
