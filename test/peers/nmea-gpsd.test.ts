@@ -5,8 +5,9 @@
  * right after reading each one. gpsd reports per cycle (when it sees the sentence it learnt ends
  * a cycle, and again on some later sentences), and a TPV carries what the cycle said so far. So
  * every TPV is compared with our tracker's state after the same sentences: position and the fix
- * flag (gpsd mode 2 or 3) with our merged fix, time of day with the latest RMC/GGA we parsed, and
- * speed where the cycle had an RMC (the sentence that carries speed). Only TPVs before the first
+ * flag (gpsd mode 2 or 3) with our merged fix, time of day with the latest RMC/GGA we parsed,
+ * speed where the cycle had an RMC (the sentence that carries speed), and altitude (GGA, gpsd's
+ * `altMSL`) where gpsd has one. Only TPVs before the first
  * RMC/GGA of a log are skipped (gpsd built them from GSA/GLL, which we do not read).
  */
 import { readFileSync, readdirSync } from 'node:fs';
@@ -22,6 +23,7 @@ interface Tpv {
   lon?: number;
   speed?: number;
   time?: string;
+  altMSL?: number;
 }
 
 interface Tally {
@@ -31,6 +33,7 @@ interface Tally {
   noFix: number;
   speed: number;
   time: number;
+  alt: number;
   mismatches: string[];
 }
 
@@ -42,7 +45,7 @@ const timeOfDayMs = (iso: string): number => {
 function compareLog(name: string): Tally {
   const chk = readFileSync(new URL(`${name}.chk`, dir), 'utf8').split('\n');
   const tracker = new NmeaFixTracker();
-  const t: Tally = { tpv: 0, compared: 0, fix: 0, noFix: 0, speed: 0, time: 0, mismatches: [] };
+  const t: Tally = { tpv: 0, compared: 0, fix: 0, noFix: 0, speed: 0, time: 0, alt: 0, mismatches: [] };
   // The latest RMC/GGA we parsed, and whether the current cycle (since gpsd's last TPV) had an RMC.
   let seen = { rmc: false, timeOfDayMs: undefined as number | undefined, last: '' };
   for (const line of chk) {
@@ -90,6 +93,11 @@ function compareTpv(
     // gpsd prints 3 decimals.
     if (Math.abs((ours.speedMps ?? NaN) - json.speed) > 0.0005) t.mismatches.push(`speed ${ours.speedMps}: ${where}`);
   }
+  if (gpsdFix && json.altMSL !== undefined) {
+    t.alt++;
+    // gpsd prints 4 decimals; receivers give 1 or 2.
+    if (Math.abs((ours.altitudeM ?? NaN) - json.altMSL) > 0.00005) t.mismatches.push(`altitude ${ours.altitudeM}: ${where}`);
+  }
   if (json.time !== undefined) {
     t.time++;
     if (seen.timeOfDayMs !== timeOfDayMs(json.time)) t.mismatches.push(`time ${seen.timeOfDayMs}: ${where}`);
@@ -114,7 +122,7 @@ describe('NMEA parser agrees with gpsd', () => {
       totals.compared += t.compared;
       totals.fix += t.fix;
       totals.noFix += t.noFix;
-      console.log(`${name}: ${t.tpv} TPV, ${t.compared} compared (${t.fix} fix, ${t.noFix} no fix), ${t.speed} speeds, ${t.time} times`);
+      console.log(`${name}: ${t.tpv} TPV, ${t.compared} compared (${t.fix} fix, ${t.noFix} no fix), ${t.speed} speeds, ${t.time} times, ${t.alt} altitudes`);
       expect(logLines.length).toBeGreaterThan(0);
       expect(t.mismatches.slice(0, 10)).toEqual([]);
       expect(t.compared).toBeGreaterThan(0);
