@@ -14,6 +14,7 @@ import { authRoutes } from './http/auth-routes.js';
 import { deviceRoutes } from './http/device-routes.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { opsRoutes } from './http/ops-routes.js';
+import { installPrecheck } from './http/precheck.js';
 import { telemetryRoutes } from './http/telemetry-routes.js';
 import { webRoutes } from './http/web-routes.js';
 import type { Services } from './http/services.js';
@@ -74,6 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   await http.register(rateLimit, { global: false });
   installAuth(http, services.auth);
+  installPrecheck(http);
   http.addHook('onResponse', async (req, reply) => {
     metrics.httpRequests.inc({ method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
   });

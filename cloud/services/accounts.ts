@@ -37,6 +37,11 @@ export class AccountService {
     return isId(id) ? this.ctx.accounts.get(id) : undefined;
   }
 
+  /** 404 unless visible, 403 unless the caller administers it (for a request whose body is bad). */
+  precheck(actor: Actor, id: string): void {
+    must(actor, { kind: 'account.settings', path: this.find(id)?.path ?? '' }, 'account', 'account administration is required');
+  }
+
   list(actor: Actor, limit: number, cursor?: string) {
     const after = decodeCursor(cursor, isString);
     const rows = this.ctx.accounts.listSubtree(actor.accountPath, after, limit + 1);

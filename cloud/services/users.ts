@@ -30,6 +30,12 @@ export class UserService {
     private readonly auth: AuthService,
   ) {}
 
+  /** 404 unless the user is visible, 403 unless the caller administers its account. */
+  precheck(actor: Actor, userId: string): void {
+    const target = isId(userId) ? this.ctx.users.get(userId) : undefined;
+    must(actor, { kind: 'user.list', accountPath: target?.account_path ?? '' }, 'user', 'account administration is required');
+  }
+
   list(actor: Actor, accountId: string, limit: number, cursor?: string) {
     const account = isId(accountId) ? this.ctx.accounts.get(accountId) : undefined;
     must(actor, { kind: 'user.list', accountPath: account?.path ?? '' }, 'account', 'account administration is required');
