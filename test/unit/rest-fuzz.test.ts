@@ -159,7 +159,7 @@ function resolve(v: unknown): unknown {
   return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve(x)]));
 }
 const idInPath = (v: unknown) => encodeURIComponent(String(resolve(v)));
-const qs = (q: Record<string, unknown>) => Object.entries(q).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join('&');
+const qs = (q: unknown) => Object.entries(q as Record<string, unknown>).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join('&');
 
 // --- the oracle
 
@@ -189,7 +189,7 @@ const targetUser = (s: Sent) => users.get(s.path[0]!);
 
 const ROUTES: Route[] = [
   {
-    name: 'GET /v1/accounts', method: 'GET', params: fc.tuple(query), url: ([q]) => `/v1/accounts?${qs(q as object)}`, allowed: anyCaller,
+    name: 'GET /v1/accounts', method: 'GET', params: fc.tuple(query), url: ([q]) => `/v1/accounts?${qs(q)}`, allowed: anyCaller,
     after: (s, a) => {
       for (const item of a.body.items) if (!refSeesAccount(parents, actorOf(s.caller!), item.id)) violations.push(`list leaked ${item.id}`);
     },
@@ -213,7 +213,7 @@ const ROUTES: Route[] = [
   },
   { name: 'DELETE /v1/accounts/:id', method: 'DELETE', params: fc.tuple(ref), url: ([id]) => `/v1/accounts/${idInPath(id)}`, allowed: (s) => anyCaller(s) && refAccount(parents, actorOf(s.caller!), 'delete', s.path[0]!) === 'allow' },
   {
-    name: 'GET /v1/accounts/:id/users', method: 'GET', params: fc.tuple(ref, query), url: ([id, q]) => `/v1/accounts/${idInPath(id)}/users?${qs(q as object)}`,
+    name: 'GET /v1/accounts/:id/users', method: 'GET', params: fc.tuple(ref, query), url: ([id, q]) => `/v1/accounts/${idInPath(id)}/users?${qs(q)}`,
     allowed: (s) => anyCaller(s) && refUser(parents, actorOf(s.caller!), 'list', s.path[0]!) === 'allow',
     after: (s, a) => {
       for (const u of a.body.items) if (u.accountId !== s.path[0] || 'password_hash' in u || 'passwordHash' in u) violations.push(`user list item ${JSON.stringify(u)}`);
@@ -283,7 +283,7 @@ const ROUTES: Route[] = [
     allowed: (s) => anyCaller(s) && pool.some((t) => t.apiId === s.path[0] && t.userId === s.caller!.id && !t.revoked),
     after: (s) => pool.filter((t) => t.apiId === s.path[0]).forEach((t) => (t.revoked = true)),
   },
-  { name: 'GET /v1/audit', method: 'GET', params: fc.tuple(query), url: ([q]) => `/v1/audit?${qs(q as object)}`, allowed: (s) => anyCaller(s) && s.caller!.accountAdmin },
+  { name: 'GET /v1/audit', method: 'GET', params: fc.tuple(query), url: ([q]) => `/v1/audit?${qs(q)}`, allowed: (s) => anyCaller(s) && s.caller!.accountAdmin },
   {
     name: 'POST /v1/auth/login', method: 'POST', params: fc.constant([]), url: () => '/v1/auth/login',
     body: body({ email, password: fc.oneof(fc.constantFrom(USER_PASSWORD, ROOT_PASSWORD), anyValue) }),
