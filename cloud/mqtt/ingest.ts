@@ -90,7 +90,13 @@ export class Ingest {
     this.pending = [];
     let outcomes: (BatchOutcome | undefined)[];
     try {
-      outcomes = this.deps.db.transaction(() => batch.map((p) => this.store(p)))();
+      outcomes = this.deps.db.transaction(() => {
+        const out = batch.map((p) => this.store(p));
+        // lastSeen once per device per commit, not once per batch.
+        const seen = new Map(batch.map((p) => [p.device.id, p.receivedAt]));
+        for (const [id, at] of seen) this.deps.links.touchLastSeen(id, at);
+        return out;
+      })();
     } catch (err) {
       // Nothing was committed: no ack, no PUBACK is wrong too (the agent would wait forever);
       // PUBACK without telemetry/ack makes the agent resend later, which is safe (idempotent).
@@ -170,7 +176,6 @@ export class Ingest {
     }
     const upTo = advanceUpTo(prevUpTo, done, (seq) => this.deps.telemetry.exists(dev.id, stream, seq));
     if (upTo !== prevUpTo) this.deps.telemetry.setUpTo(dev.id, stream, upTo);
-    this.deps.links.touchLastSeen(dev.id, p.receivedAt);
     rejected.sort((a, b) => a.seq - b.seq);
     for (const [outcome, n] of outcomes) this.deps.metrics.records.inc({ outcome }, n);
     return { device: dev, ack: { stream, upTo, rejected }, byOwner };
