@@ -77,7 +77,7 @@ describe('console walkthrough', () => {
     await root.getByRole('button', { name: 'Create', exact: true }).click();
     await root.getByRole('button', { name: 'Expand Acme Logistics' }).or(root.getByRole('button', { name: 'Collapse Acme Logistics' })).waitFor();
     await expect.poll(async () => (await accountNamed('Acme North'))?.parentId).toBe(acme!.id);
-    await expect.poll(() => root.getByRole('group', { name: 'Customers of Acme Logistics' }).textContent()).toContain('Acme North');
+    await expect.poll(() => root.getByRole('list', { name: 'Customers of Acme Logistics' }).textContent()).toContain('Acme North');
   }, 60_000);
 
   it('assigns devices by paste: Preview changes nothing, Process moves them', async () => {
@@ -144,6 +144,30 @@ describe('console walkthrough', () => {
     const acme = (await accountNamed('Acme Logistics'))!;
     const users = (await reg.req('GET', `/v1/accounts/${acme.id}/users`, { token: reg.rootToken })).body.items;
     expect(users).toEqual([expect.objectContaining({ email: ADMIN.email, deviceAccess: 'read', accountAdmin: true })]);
+  }, 60_000);
+
+  it('renames and deletes customers; a customer still in use says what it holds, in words', async () => {
+    await root.getByRole('link', { name: 'Customers' }).click();
+    await root.getByRole('button', { name: 'Delete Acme Logistics' }).click();
+    await root.getByRole('button', { name: 'Confirm delete' }).click();
+    await root.getByRole('alert').filter({ hasText: 'cannot be deleted' }).waitFor({ timeout: STEP });
+    expect(await root.getByRole('alert').filter({ hasText: 'cannot be deleted' }).textContent()).toBe(
+      'Acme Logistics cannot be deleted: it still holds 2 devices, 1 user and 1 nested customer. Move or delete them first.',
+    );
+    expect(await accountNamed('Acme Logistics')).toBeDefined();
+
+    await root.getByRole('button', { name: 'Create customer' }).click();
+    await root.getByLabel('Name', { exact: true }).fill('Temporary');
+    await root.getByRole('button', { name: 'Create', exact: true }).click();
+    await root.getByRole('button', { name: 'Edit Temporary' }).click();
+    await root.getByLabel('Name', { exact: true }).fill('Short-lived');
+    await root.getByLabel('OBD-II PIDs (mode 01)').fill('0c, 0D');
+    await root.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(async () => (await accountNamed('Short-lived'))?.settings).toEqual({ obdPids: ['0C', '0D'] });
+    await root.getByRole('button', { name: 'Delete Short-lived' }).click();
+    await root.getByRole('button', { name: 'Confirm delete' }).click();
+    await expect.poll(() => root.getByRole('status').first().textContent()).toBe('Short-lived deleted.');
+    expect(await accountNamed('Short-lived')).toBeUndefined();
   }, 60_000);
 });
 

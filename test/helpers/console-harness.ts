@@ -4,7 +4,8 @@
  * 127.0.0.1 ephemeral ports serving the console at its HTTP address.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { startMqttRegistry, type MqttRegistry } from './mqtt-harness.js';
@@ -12,9 +13,19 @@ import { startMqttRegistry, type MqttRegistry } from './mqtt-harness.js';
 /** The repository root, from test/helpers (vitest) or dist/test/helpers (compiled scripts). */
 const repo = ['../../', '../../../'].map((up) => fileURLToPath(new URL(up, import.meta.url))).find((dir) => existsSync(`${dir}cloud/web/vite.config.ts`))!;
 
-/** Builds cloud/web into cloud/web/dist unless a build is there (about 2 s). */
+/** Newest modification time under a folder (the console's sources). */
+function newest(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
+    const p = join(dir, e.name);
+    return Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }, 0);
+}
+
+/** Builds cloud/web into cloud/web/dist when missing or older than its sources (about 2 s). */
 export function ensureConsoleBuilt(): void {
-  if (existsSync(`${repo}cloud/web/dist/index.html`)) return;
+  const index = `${repo}cloud/web/dist/index.html`;
+  const sources = Math.max(newest(`${repo}cloud/web/src`), statSync(`${repo}cloud/web/index.html`).mtimeMs);
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
   execFileSync(`${repo}node_modules/.bin/vite`, ['build', '--config', 'cloud/web/vite.config.ts', '--logLevel', 'warn'], { cwd: repo, stdio: 'inherit', timeout: 120_000 });
 }
 

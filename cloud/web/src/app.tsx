@@ -72,6 +72,13 @@ function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
   useEffect(() => {
     if (route.path === '/' || route.path === '/login') navigate('/customers', true);
   }, [route.path]);
+  // A new page moves focus to the main region (as a page load would), so screen readers and
+  // keyboards start at the new content, not at the link that was pressed.
+  const [first, setFirst] = useState(true);
+  useEffect(() => {
+    if (first) return setFirst(false);
+    document.getElementById('main')?.focus();
+  }, [route.path]);
   const tabs = TABS.filter((t) => t.show(me));
   return (
     <div class="shell">

@@ -12,6 +12,14 @@ export function Link(props: { href: string; children: ComponentChildren; class?:
   );
 }
 
+/**
+ * A ref callback that moves keyboard focus to an element when it appears (a form opened from a
+ * button, a confirm button that replaced the one pressed), so focus is never lost to the page.
+ */
+export function focusOnMount(el: HTMLElement | null): void {
+  el?.focus();
+}
+
 export function ErrorBox({ error }: { error: string | null | undefined }) {
   if (!error) return null;
   return (

@@ -5,7 +5,7 @@
 import { useState } from 'preact/hooks';
 import { api, describe, type Account } from '../api.js';
 import { useSession } from '../session.js';
-import { AccountOptions, ErrorBox, Field } from '../ui.js';
+import { AccountOptions, ErrorBox, Field, focusOnMount } from '../ui.js';
 
 type Settings = Account['settings'];
 
@@ -60,7 +60,7 @@ export function CustomerForm({ account, parentId, onDone }: CustomerFormProps) {
     <form class="panel" onSubmit={submit} aria-labelledby="customer-form-title">
       <h2 id="customer-form-title">{title}</h2>
       <Field label="Name" hint={own ? 'You may not rename your own account.' : undefined}>
-        <input required maxLength={200} value={name} disabled={own} onInput={(e) => setName(e.currentTarget.value)} />
+        <input ref={focusOnMount} required maxLength={200} value={name} disabled={own} onInput={(e) => setName(e.currentTarget.value)} />
       </Field>
       {account ? null : (
         <Field label="Parent customer">

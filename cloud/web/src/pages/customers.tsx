@@ -7,7 +7,7 @@ import { useMemo, useState } from 'preact/hooks';
 import { ApiError, api, describe, type Account } from '../api.js';
 import { holdings, plural } from '../format.js';
 import { useSession } from '../session.js';
-import { ErrorBox, Link, Notice } from '../ui.js';
+import { ErrorBox, Link, Notice, focusOnMount } from '../ui.js';
 import { CustomerForm } from './customer-form.js';
 
 type Panel = { kind: 'create'; parentId: string } | { kind: 'edit'; account: Account } | null;
@@ -91,7 +91,7 @@ function Node({ account, children, open, toggle, onPanel, onNotice }: NodeProps)
         <NodeActions account={account} onPanel={onPanel} onNotice={onNotice} />
       </div>
       {expanded && kids.length > 0 ? (
-        <ul id={groupId} role="group" aria-label={`Customers of ${account.name}`}>
+        <ul id={groupId} aria-label={`Customers of ${account.name}`}>
           {kids.map((k) => (
             <Node key={k.id} account={k} children={children} open={open} toggle={toggle} onPanel={onPanel} onNotice={onNotice} />
           ))}
@@ -139,7 +139,7 @@ function NodeActions({ account, onPanel, onNotice }: { account: Account; onPanel
       </Link>
       {own ? null : confirming ? (
         <span role="group" aria-label={`Confirm deleting ${account.name}`}>
-          <button type="button" class="danger" onClick={remove}>
+          <button type="button" class="danger" ref={focusOnMount} onClick={remove}>
             Confirm delete
           </button>
           <button type="button" onClick={() => setConfirming(false)}>

@@ -6,7 +6,7 @@
 import { useState } from 'preact/hooks';
 import { api, describe, type DeviceAccess, type User } from '../api.js';
 import { grantableAccess, useSession } from '../session.js';
-import { ErrorBox, Field } from '../ui.js';
+import { ErrorBox, Field, focusOnMount } from '../ui.js';
 
 const ACCESS_WORDS: Record<DeviceAccess, string> = { none: 'None', read: 'Read', full: 'Full (read and rename)' };
 
@@ -40,7 +40,7 @@ export function UserForm({ accountId, user, onDone }: { accountId: string; user?
     <form class="panel" onSubmit={submit} aria-labelledby="user-form-title">
       <h2 id="user-form-title">{user ? `Edit ${user.name}` : 'Create a user'}</h2>
       <Field label="Name">
-        <input required maxLength={200} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        <input ref={focusOnMount} required maxLength={200} value={name} onInput={(e) => setName(e.currentTarget.value)} />
       </Field>
       <Field label="Email">
         <input type="email" required disabled={Boolean(user)} autoComplete="off" value={email} onInput={(e) => setEmail(e.currentTarget.value)} />

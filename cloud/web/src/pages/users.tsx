@@ -4,7 +4,7 @@ import { api, describe, type User } from '../api.js';
 import { usePaged } from '../hooks.js';
 import { navigate } from '../router.js';
 import { useSession } from '../session.js';
-import { AccountOptions, ErrorBox, Field, Notice, Pager } from '../ui.js';
+import { AccountOptions, ErrorBox, Field, Notice, Pager, focusOnMount } from '../ui.js';
 import { UserForm } from './user-form.js';
 
 type Panel = { kind: 'create' } | { kind: 'edit'; user: User } | null;
@@ -105,7 +105,7 @@ function DeleteButton({ user, onDelete }: { user: User; onDelete: (u: User) => P
     );
   return (
     <span role="group" aria-label={`Confirm deleting ${user.email}`}>
-      <button type="button" class="danger" onClick={() => void onDelete(user).finally(() => setConfirming(false))}>
+      <button type="button" class="danger" ref={focusOnMount} onClick={() => void onDelete(user).finally(() => setConfirming(false))}>
         Confirm delete
       </button>
       <button type="button" onClick={() => setConfirming(false)}>
