@@ -146,6 +146,28 @@ describe('console walkthrough', () => {
     expect(users).toEqual([expect.objectContaining({ email: ADMIN.email, deviceAccess: 'read', accountAdmin: true })]);
   }, 60_000);
 
+  it('edits and deletes a user', async () => {
+    const acme = (await accountNamed('Acme Logistics'))!;
+    await reg.req('POST', `/v1/accounts/${acme.id}/users`, {
+      token: reg.rootToken,
+      body: { email: 'temp@acme.test', name: 'Temp Person', password: 'temp-pass-12', deviceAccess: 'full', accountAdmin: false },
+    });
+    await root.getByRole('link', { name: 'Customers' }).click();
+    await root.getByRole('link', { name: 'Users of Acme Logistics' }).click();
+    await root.getByRole('button', { name: 'Edit temp@acme.test' }).click();
+    await root.getByLabel('Name', { exact: true }).fill('Temp Reader');
+    await root.getByLabel('Device access').selectOption('read');
+    await root.getByRole('button', { name: 'Save' }).click();
+    await root.getByRole('cell', { name: 'Temp Reader', exact: true }).waitFor({ timeout: STEP });
+    const listed = async () => (await reg.req('GET', `/v1/accounts/${acme.id}/users`, { token: reg.rootToken })).body.items as Array<{ email: string; name: string; deviceAccess: string }>;
+    expect((await listed()).find((u) => u.email === 'temp@acme.test')).toMatchObject({ name: 'Temp Reader', deviceAccess: 'read' });
+
+    await root.getByRole('button', { name: 'Delete temp@acme.test' }).click();
+    await root.getByRole('button', { name: 'Confirm delete' }).click();
+    await root.getByRole('cell', { name: 'temp@acme.test' }).waitFor({ state: 'detached', timeout: STEP });
+    expect((await listed()).map((u) => u.email)).toEqual([ADMIN.email]);
+  }, 60_000);
+
   it('renames and deletes customers; a customer still in use says what it holds, in words', async () => {
     await root.getByRole('link', { name: 'Customers' }).click();
     await root.getByRole('button', { name: 'Delete Acme Logistics' }).click();
