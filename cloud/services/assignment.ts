@@ -56,10 +56,16 @@ export class AssignmentService {
     private readonly store: DeviceStore,
   ) {}
 
-  assign(actor: Actor, body: z.infer<typeof AssignBody>): { items: AssignItem[] } {
-    const target = isId(body.accountId) ? this.ctx.accounts.get(body.accountId) : undefined;
+  /** The target's 404/403, decided before the body's 400 (`accountId` raw, as sent). */
+  precheck(actor: Actor, accountId: unknown): AccountRow {
+    const target = typeof accountId === 'string' && isId(accountId) ? this.ctx.accounts.get(accountId) : undefined;
     must(actor, { kind: 'device.reassign-into', targetPath: target?.path ?? '' }, 'account',
       'moving devices needs account administration and full device access');
+    return target!;
+  }
+
+  assign(actor: Actor, body: z.infer<typeof AssignBody>): { items: AssignItem[] } {
+    const target = this.precheck(actor, body.accountId);
     const entries = [...entriesOf('deviceIds', body.deviceIds), ...entriesOf('unitIds', body.unitIds)];
     if (entries.length === 0) throw Errors.invalid('deviceIds', 'name at least one device (deviceIds or unitIds)');
     if (entries.length > ASSIGN_MAX_ENTRIES) {

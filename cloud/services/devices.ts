@@ -73,6 +73,24 @@ export class DeviceService {
     return row;
   }
 
+  /**
+   * For a request whose body or query is bad: the 404/403 it would get anyway comes first.
+   * `accountId` is the raw value (used only when it is a string).
+   */
+  precheckRegister(actor: Actor, accountId: unknown): void {
+    const owner = this.account(typeof accountId === 'string' ? accountId : actor.accountId);
+    must(actor, { kind: 'device.register', targetPath: owner?.path ?? '' }, 'account', ROOT_ONLY);
+  }
+
+  precheckRename(actor: Actor, id: string): void {
+    const row = isId(id) ? this.store.get(id.toLowerCase()) : undefined;
+    must(actor, { kind: 'device.rename', ownerPath: row?.account_path ?? '' }, 'device', 'renaming a device needs full device access');
+  }
+
+  precheckList(actor: Actor, accountId: unknown): void {
+    if (typeof accountId === 'string') must(actor, { kind: 'account.read', path: this.account(accountId)?.path ?? '' }, 'account');
+  }
+
   async register(actor: Actor, body: z.infer<typeof RegisterDeviceBody>): Promise<Device & { secret: string }> {
     const owner = this.account(body.accountId ?? actor.accountId);
     must(actor, { kind: 'device.register', targetPath: owner?.path ?? '' }, 'account', ROOT_ONLY);

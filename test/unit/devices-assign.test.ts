@@ -108,6 +108,10 @@ describe('assign', () => {
     expect((await assign(adminA.token, { accountId: a.id, deviceIds: ' , \n' })).status).toBe(400);
     expect((await assign(adminA.token, { accountId: a.id, deviceIds: [d.id], extra: 1 })).status).toBe(400);
     expect((await assign(adminA.token, { accountId: a.id, deviceIds: [d.id], dryRun: 'yes' })).status).toBe(400);
+    // A bad body does not hide the 404/403 (the contract's order: 404, 403, then 400).
+    expect((await assign(adminA.token, { accountId: b.id, deviceIds: [d.id], dryRun: 'yes' })).status).toBe(404);
+    expect((await assign(readAdmin.token, { accountId: a.id, deviceIds: 7 })).status).toBe(403);
+    expect((await assign(adminA.token, { deviceIds: [d.id] })).status).toBe(404);
     expect(state()).toEqual(before);
     const ok = await assign(adminA.token, { accountId: a.id, deviceIds: d.id });
     expect(ok.body.items).toMatchObject([{ status: 'moved', from: a1.id, to: a.id, epoch: 2 }]);

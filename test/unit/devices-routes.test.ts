@@ -85,6 +85,11 @@ describe('read and change', () => {
     expect((await rename(other.token)).status).toBe(404);
     expect((await rename(full.token, 'not-a-uuid')).status).toBe(404);
     expect((await reg.req('PATCH', `/v1/devices/${d.id}`, { token: full.token, body: { name: 'x', unitId: 'y' } })).status).toBe(400);
+    const badName = (token: string) => reg.req('PATCH', `/v1/devices/${d.id}`, { token, body: { name: '' } });
+    expect([(await badName(other.token)).status, (await badName(read.token)).status, (await badName(full.token)).status]).toEqual([404, 403, 400]);
+    expect((await reg.req('GET', `/v1/devices?accountId=${a.id}&limit=501`, { token: other.token })).status).toBe(404);
+    expect((await reg.req('POST', '/v1/devices', { token: other.token, body: { unitId: 'NOPE' } })).status).toBe(403);
+    expect((await reg.req('POST', '/v1/devices/import', { token: other.token, body: { devices: [] } })).status).toBe(403);
     const ok = await rename(full.token);
     expect(ok.status).toBe(200);
     expect(ok.body.name).toBe('Truck');
