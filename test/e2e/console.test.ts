@@ -164,7 +164,7 @@ describe('console walkthrough', () => {
 
     await root.getByRole('button', { name: 'Delete temp@acme.test' }).click();
     await root.getByRole('button', { name: 'Confirm delete' }).click();
-    await root.getByRole('cell', { name: 'temp@acme.test' }).waitFor({ state: 'detached', timeout: STEP });
+    await root.getByRole('cell', { name: 'temp@acme.test', exact: true }).waitFor({ state: 'detached', timeout: STEP });
     expect((await listed()).map((u) => u.email)).toEqual([ADMIN.email]);
   }, 60_000);
 
