@@ -201,6 +201,7 @@ export class DeviceService {
     const row = isId(id) ? this.store.get(id.toLowerCase()) : undefined;
     must(actor, { kind: 'device.decommission', ownerPath: row?.account_path ?? '' }, 'device', ROOT_ONLY);
     this.ctx.db.transaction(() => {
+      if (!this.store.get(row!.id)) throw Errors.notFound('device');
       this.store.softDelete(row!.id, this.ctx.now());
       recordAudit(this.ctx, actor, { action: 'device.decommission', resourceType: 'device', resourceId: row!.id, scopePath: row!.account_path, before: toDevice(row!) });
     })();
