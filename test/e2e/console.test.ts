@@ -224,8 +224,18 @@ describe('as the nested administrator', () => {
     await page.getByRole('alert').filter({ hasText: 'not found' }).waitFor({ timeout: STEP });
   }, 60_000);
 
-  it('is offered no right it lacks in the user form', async () => {
+  it('is offered no right it lacks in the user form, and may not edit a user holding more', async () => {
+    const acme = (await accountNamed('Acme Logistics'))!;
+    await reg.req('POST', `/v1/accounts/${acme.id}/users`, {
+      token: reg.rootToken,
+      body: { email: 'full@acme.test', name: 'Full Access', password: 'full-pass-123', deviceAccess: 'full', accountAdmin: false },
+    });
     await page.getByRole('link', { name: 'Users' }).click();
+    const row = page.getByRole('row').filter({ hasText: 'full@acme.test' });
+    await row.waitFor({ timeout: STEP });
+    expect(await row.getByRole('button').count()).toBe(0);
+    expect(await row.textContent()).toContain('Holds rights you do not have');
+    expect(await page.getByRole('button', { name: `Edit ${ADMIN.email}` }).count()).toBe(1);
     await page.getByRole('button', { name: 'Create user' }).click();
     const options = await page.getByLabel('Device access').locator('option').allTextContents();
     expect(options).toEqual(['None', 'Read']);
@@ -243,8 +253,9 @@ describe('as the nested administrator', () => {
 
   it('returns to the login page with a message when its session ends', async () => {
     const acme = (await accountNamed('Acme Logistics'))!;
-    const users = (await reg.req('GET', `/v1/accounts/${acme.id}/users`, { token: reg.rootToken })).body.items as Array<{ id: string }>;
-    expect((await reg.req('PATCH', `/v1/users/${users[0]!.id}`, { token: reg.rootToken, body: { accountAdmin: false } })).status).toBe(200);
+    const users = (await reg.req('GET', `/v1/accounts/${acme.id}/users`, { token: reg.rootToken })).body.items as Array<{ id: string; email: string }>;
+    const admin = users.find((u) => u.email === ADMIN.email)!;
+    expect((await reg.req('PATCH', `/v1/users/${admin.id}`, { token: reg.rootToken, body: { accountAdmin: false } })).status).toBe(200);
     await page.getByRole('link', { name: 'Devices', exact: true }).click();
     await page.getByText('Your session has expired. Please log in again.').waitFor({ timeout: STEP });
     expect(await page.getByRole('button', { name: 'Log in' }).count()).toBe(1);

@@ -33,6 +33,11 @@ export function grantableAccess(me: Me): Array<keyof typeof RANK> {
   return (['none', 'read', 'full'] as const).filter((a) => RANK[a] <= RANK[me.user.deviceAccess]);
 }
 
+/** No escalation: `rights` holds nothing the caller lacks, so the caller may grant or manage it. */
+export function mayGrant(me: Me, rights: { deviceAccess: keyof typeof RANK; accountAdmin: boolean }): boolean {
+  return RANK[rights.deviceAccess] <= RANK[me.user.deviceAccess] && (!rights.accountAdmin || me.user.accountAdmin);
+}
+
 /** May move devices: account administration and full device access (CONTRACT.md). */
 export function mayAssign(me: Me): boolean {
   return me.user.accountAdmin && me.user.deviceAccess === 'full';

@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { api, describe, type User } from '../api.js';
 import { usePaged } from '../hooks.js';
 import { navigate } from '../router.js';
-import { useSession } from '../session.js';
+import { mayGrant, useSession } from '../session.js';
 import { AccountOptions, ErrorBox, Field, Notice, Pager, focusOnMount } from '../ui.js';
 import { UserForm } from './user-form.js';
 
@@ -75,12 +75,17 @@ export function UsersPage({ accountId }: { accountId: string | null }) {
                   <td>{u.deviceAccess}</td>
                   <td>{u.accountAdmin ? 'Yes' : 'No'}</td>
                   <td>
-                    <div class="row-actions">
-                      <button type="button" aria-label={`Edit ${u.email}`} onClick={() => setPanel({ kind: 'edit', user: u })}>
-                      Edit
-                    </button>
-                      {u.id === me.user.id ? null : <DeleteButton user={u} onDelete={remove} />}
-                    </div>
+                    {/* A user with rights the caller lacks is not the caller's to change (CONTRACT.md). */}
+                    {mayGrant(me, u) ? (
+                      <div class="row-actions">
+                        <button type="button" aria-label={`Edit ${u.email}`} onClick={() => setPanel({ kind: 'edit', user: u })}>
+                          Edit
+                        </button>
+                        {u.id === me.user.id ? null : <DeleteButton user={u} onDelete={remove} />}
+                      </div>
+                    ) : (
+                      <span class="muted">Holds rights you do not have</span>
+                    )}
                   </td>
                 </tr>
               ))}
