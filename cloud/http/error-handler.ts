@@ -28,7 +28,7 @@ function fromFastify(err: FastifyError): AppError {
     return new AppError(400, 'invalid', first ? `${first.field}: ${first.message}` : 'invalid request', details);
   }
   const status = err.statusCode ?? 500;
-  if (status === 413) return new AppError(413, 'too_large', 'the body is larger than this route accepts (1 MiB)');
+  if (status === 413) return new AppError(413, 'too_large', 'the body is larger than this route accepts (1 MiB; 8 MiB for /v1/devices/import)');
   if (status === 429) return new AppError(429, 'too_many_requests', err.message);
   if (err.message?.includes('prototype property') || err.message?.includes('constructor property')) {
     return new AppError(400, 'invalid', `body: forbidden property (${err.message})`, [{ field: '__proto__', message: 'forbidden property' }]);

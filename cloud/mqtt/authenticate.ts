@@ -9,7 +9,8 @@ import { topicRoot, UNIT_ID_RE } from '../../protocol/topics.js';
 import { pathIds, type MqttIdentity } from '../domain/permissions.js';
 import type { AuthService } from '../services/auth.js';
 import { FailureLimiter } from '../services/failure-limiter.js';
-import { DUMMY_HASH, verifySecret } from '../services/secrets.js';
+import { DEVICE_DUMMY_HASH } from '../services/device-secrets.js';
+import { verifySecret } from '../services/secrets.js';
 import type { DeviceLinkStore } from '../store/device-link-store.js';
 
 /** What the broker knows about a connection once it is authenticated. */
@@ -53,7 +54,8 @@ export function createAuthenticate(deps: AuthenticateDeps) {
     }
     if (!UNIT_ID_RE.test(id)) throw refuse(2, 'client id must be the unit id (devices) or start with u- (users)');
     const dev = username === id ? deps.links.byUnitId(id) : undefined;
-    const good = await verifySecret(password, dev?.secret_hash ?? DUMMY_HASH);
+    // An unknown unit id costs what a known one does (device hashes are cheap), so timing tells nothing.
+    const good = await verifySecret(password, dev?.secret_hash ?? DEVICE_DUMMY_HASH);
     if (!dev || !good) throw refuse(4, 'bad device credentials');
     return { who: { kind: 'device', unitId: id }, deviceId: dev.id };
   }

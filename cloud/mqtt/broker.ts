@@ -91,13 +91,22 @@ export async function startBroker(deps: BrokerDeps): Promise<BrokerHandle> {
   });
 
   ctx.bus.on('ownership-changed', (ids) => {
+    // At once: no batch may be attributed with the old history. The push itself runs after the
+    // request that moved them, in pages, so a 10 000-device move does not hold the event loop.
     ingest.invalidate(ids);
-    void messages.push(ctx.links.byIds(ids));
+    setImmediate(() => void pushIds(ids));
   });
   ctx.bus.on('settings-changed', (path) => void pushBelow(path));
   ctx.bus.on('user-revoked', (userId) => sessions.closeUser(userId));
   ctx.bus.on('token-revoked', (tokenId) => sessions.closeToken(tokenId));
   ctx.bus.on('device-revoked', (unitId) => sessions.closeDevice(unitId));
+
+  async function pushIds(ids: readonly string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) {
+      await messages.push(ctx.links.byIds(ids.slice(i, i + 500)));
+      await new Promise((r) => setImmediate(r));
+    }
+  }
 
   async function pushBelow(path: string): Promise<void> {
     let after = '';

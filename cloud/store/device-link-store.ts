@@ -30,14 +30,11 @@ export class DeviceLinkStore {
     return this.hot.byUnitId.get(unitId) as LinkedDevice | undefined;
   }
 
+  /** Live devices among `ids`, in one statement (ids passed as one JSON array). */
   byIds(ids: readonly string[]): LinkedDevice[] {
-    const out: LinkedDevice[] = [];
-    const stmt = this.db.prepare(`SELECT ${COLS} FROM devices WHERE id = ? AND deleted_at IS NULL`);
-    for (const id of ids) {
-      const row = stmt.get(id) as LinkedDevice | undefined;
-      if (row) out.push(row);
-    }
-    return out;
+    return this.db
+      .prepare(`SELECT ${COLS} FROM devices WHERE deleted_at IS NULL AND id IN (SELECT value FROM json_each(?))`)
+      .all(JSON.stringify(ids)) as LinkedDevice[];
   }
 
   /** Every live device, in pages (for re-publishing retained ownership messages at start). */
