@@ -264,7 +264,7 @@ describe('as the nested administrator', () => {
 });
 
 describe('device page and layout', () => {
-  it('shows telemetry arriving live over MQTT on WebSocket, and the ownership history', async () => {
+  it('shows telemetry arriving live over MQTT on WebSocket, the ownership history, and renames the device', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await logIn(page, ROOT_EMAIL, ROOT_PASSWORD);
     await page.getByRole('link', { name: 'Devices', exact: true }).click();
@@ -285,6 +285,13 @@ describe('device page and layout', () => {
     await page.getByTestId('rpm').filter({ hasText: '2150 rpm' }).waitFor({ timeout: STEP });
     expect(await page.getByTestId('position').textContent()).toBe('55.67610, 12.56830');
     expect(await page.getByTestId('speed').textContent()).toBe('46 km/h');
+    expect(await page.getByRole('link', { name: 'Show on OpenStreetMap' }).getAttribute('href')).toContain('mlat=55.67610&mlon=12.56830');
+
+    await page.getByRole('button', { name: 'Rename' }).click();
+    await page.getByLabel('Device name').fill('Van 7');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: 'Van 7' }).waitFor({ timeout: STEP });
+    expect((await reg.req('GET', `/v1/devices/${devices.get(unit)!.id}`, { token: reg.rootToken })).body.name).toBe('Van 7');
     await page.close();
   }, 60_000);
 

@@ -9,6 +9,7 @@ import { useLiveTelemetry, type LiveState } from '../live.js';
 import { latestReadings, summarize } from '../readings.js';
 import { accountName, useSession } from '../session.js';
 import { ErrorBox, Link } from '../ui.js';
+import { DeviceRename } from './device-rename.js';
 
 const STORED = 50;
 const LIVE_WORDS: Record<LiveState, string> = {
@@ -57,7 +58,10 @@ export function DevicePage({ id }: { id: string }) {
     <section aria-labelledby="device-title">
       <div class="page-head">
         <h1 id="device-title">{device.name || device.unitId}</h1>
-        <Link href="/devices">Back to devices</Link>
+        <div class="actions">
+          {session.me.user.deviceAccess === 'full' ? <DeviceRename device={device} onSaved={setDevice} /> : null}
+          <Link href="/devices">Back to devices</Link>
+        </div>
       </div>
       <dl class="facts">
         <dt>Unit id</dt>
@@ -82,6 +86,12 @@ export function DevicePage({ id }: { id: string }) {
   );
 }
 
+function osmLink(lat: number, lon: number): string {
+  const la = lat.toFixed(5);
+  const lo = lon.toFixed(5);
+  return `https://www.openstreetmap.org/?mlat=${la}&mlon=${lo}#map=15/${la}/${lo}`;
+}
+
 function LatestPanel({ records, state }: { records: TelemetryRecord[]; state: LiveState }) {
   const l = latestReadings(records);
   const fixed = (v: number | undefined, digits: number, unit: string) => (v === undefined ? '—' : `${v.toFixed(digits)} ${unit}`);
@@ -95,6 +105,14 @@ function LatestPanel({ records, state }: { records: TelemetryRecord[]; state: Li
         <div>
           <dt>Position</dt>
           <dd data-testid="position">{l.lat === undefined || l.lon === undefined ? '—' : `${l.lat.toFixed(5)}, ${l.lon.toFixed(5)}`}</dd>
+          {l.lat === undefined || l.lon === undefined ? null : (
+            <dd class="small">
+              {/* A link, not an embedded map: nothing leaves the console unless the user follows it. */}
+              <a href={osmLink(l.lat, l.lon)} target="_blank" rel="noopener noreferrer">
+                Show on OpenStreetMap
+              </a>
+            </dd>
+          )}
         </div>
         <div>
           <dt>Speed</dt>
