@@ -295,13 +295,26 @@ describe('device page and layout', () => {
     await page.close();
   }, 60_000);
 
-  it('fits a phone width without sideways scrolling, and logs out', async () => {
+  it('fits a phone width without sideways scrolling, works by keyboard, and logs out for real', async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
+    let token = '';
+    page.on('request', (r) => {
+      const auth = r.headers().authorization;
+      if (auth) token = auth.slice('Bearer '.length);
+    });
     await logIn(page, ROOT_EMAIL, ROOT_PASSWORD);
     await page.getByRole('list', { name: 'Customer tree' }).getByText('Acme Logistics', { exact: true }).waitFor();
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+
+    await page.getByRole('button', { name: 'Expand Acme Logistics' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('list', { name: 'Customers of Acme Logistics' }).getByText('Acme North', { exact: true }).waitFor();
+    expect(await page.getByRole('button', { name: 'Collapse Acme Logistics' }).getAttribute('aria-expanded')).toBe('true');
+
+    expect((await reg.req('GET', '/v1/me', { token })).status).toBe(200);
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByText('You are logged out.').waitFor();
+    expect((await reg.req('GET', '/v1/me', { token })).status).toBe(401);
     await page.close();
   }, 30_000);
 });
