@@ -287,6 +287,13 @@ describe('device page and layout', () => {
     expect(await page.getByTestId('speed').textContent()).toBe('46 km/h');
     expect(await page.getByRole('link', { name: 'Show on OpenStreetMap' }).getAttribute('href')).toContain('mlat=55.67610&mlon=12.56830');
 
+    // Stored records too: a fresh device page reads them from GET /v1/devices/:id/telemetry.
+    await client.endAsync();
+    await page.getByRole('link', { name: 'Back to devices' }).click();
+    await page.getByRole('link', { name: unit }).click();
+    await page.getByTestId('rpm').filter({ hasText: '2150 rpm' }).waitFor({ timeout: STEP });
+    expect(await page.getByRole('table', { name: 'Recent records' }).getByRole('row').count()).toBe(3);
+
     await page.getByRole('button', { name: 'Rename' }).click();
     await page.getByLabel('Device name').fill('Van 7');
     await page.getByRole('button', { name: 'Save' }).click();

@@ -3,8 +3,9 @@
  * the values that matter at a glance (position, speed, RPM) and its ownership history.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { api, describe, withQuery, type Device, type OwnershipAnswer, type Page, type TelemetryRecord } from '../api.js';
+import { api, describe, type Device, type OwnershipAnswer, type TelemetryRecord } from '../api.js';
 import { formatTime } from '../format.js';
+import { latestRecords } from '../latest-records.js';
 import { useLiveTelemetry, type LiveState } from '../live.js';
 import { latestReadings, summarize } from '../readings.js';
 import { accountName, useSession } from '../session.js';
@@ -35,9 +36,9 @@ export function DevicePage({ id }: { id: string }) {
     Promise.all([
       api<Device>('GET', base),
       api<OwnershipAnswer>('GET', `${base}/ownership`).catch(() => null),
-      api<Page<TelemetryRecord>>('GET', withQuery(`${base}/telemetry`, { limit: STORED })).catch(() => ({ items: [] })),
+      latestRecords(id, STORED).catch(() => []),
     ])
-      .then(([d, o, t]) => on && (setDevice(d), setOwnership(o), setStored(t.items)))
+      .then(([d, o, t]) => on && (setDevice(d), setOwnership(o), setStored(t)))
       .catch((e: unknown) => on && setError(describe(e)));
     return () => {
       on = false;
