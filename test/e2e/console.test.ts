@@ -63,6 +63,10 @@ describe('console walkthrough', () => {
   it('a root admin creates a nested customer with settings, and one below it', async () => {
     root = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await logIn(root, ROOT_EMAIL, ROOT_PASSWORD);
+    // The session token lives in memory only: no storage, no cookie, not in the address.
+    expect(await root.evaluate(() => localStorage.length + sessionStorage.length)).toBe(0);
+    expect(await root.context().cookies()).toEqual([]);
+    expect(root.url()).toBe(`${reg.baseUrl}/customers`);
     await root.getByRole('button', { name: 'Create customer' }).click();
     await root.getByLabel('Name', { exact: true }).fill('Acme Logistics');
     await root.getByLabel('Telemetry interval (ms)').fill('10000');
