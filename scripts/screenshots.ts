@@ -42,9 +42,24 @@ async function seed(reg: ConsoleRegistry) {
   return { acme, devices };
 }
 
+/** Connects a device that applies its ownership message as its agent would (so it shows "Applied"). */
+async function applyOwnership(reg: ConsoleRegistry, dev: { unitId: string; secret: string }) {
+  const client = await reg.device(dev.unitId, dev.secret);
+  const applied = new Promise<void>((resolve) => {
+    client.on('message', (topic, payload) => {
+      if (topic !== deviceTopic(dev.unitId, 'ownership')) return;
+      const { epoch, issuedAt } = JSON.parse(payload.toString()) as { epoch: number; issuedAt: number };
+      void client.publishAsync(deviceTopic(dev.unitId, 'ownership/ack'), JSON.stringify({ epoch, issuedAt }), { qos: 1 }).then(() => resolve());
+    });
+  });
+  await client.subscribeAsync(deviceTopic(dev.unitId, 'ownership'), { qos: 1 });
+  await applied;
+  return client;
+}
+
 /** A few records from the first device, as its agent would send them, for the device page. */
 async function drive(reg: ConsoleRegistry, dev: { unitId: string; secret: string }) {
-  const client = await reg.device(dev.unitId, dev.secret);
+  const client = await applyOwnership(reg, dev);
   const now = Date.now();
   const records = Array.from({ length: 6 }, (_, i) => [
     { seq: 2 * i + 1, epoch: 2, ts: now - (6 - i) * 10_000, kind: 'gnss', data: { lat: 55.6761 + i * 0.0004, lon: 12.5683 + i * 0.0006, speedMps: 11 + i } },
@@ -126,6 +141,7 @@ async function main() {
   try {
     const { acme, devices } = await seed(reg);
     const client = await drive(reg, devices[0]!);
+    for (const d of [devices[1]!, devices[3]!, devices[6]!, devices[11]!]) await (await applyOwnership(reg, d)).endAsync();
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await desktop(page, reg, acme.id);
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, deviceScaleFactor: 1 });
