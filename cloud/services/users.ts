@@ -76,7 +76,9 @@ export class UserService {
       if (!fresh) throw Errors.notFound('user');
       if (demoted) this.assertNoLockout(fresh);
       this.ctx.users.update(userId, next);
-      recordAudit(this.ctx, actor, { action: 'user.update', resourceType: 'user', resourceId: userId, scopePath: fresh.account_path, before: toUser(fresh), after: toUser({ ...fresh, ...next }) });
+      recordAudit(this.ctx, actor, { action: 'user.update', resourceType: 'user', resourceId: userId, scopePath: fresh.account_path, before: toUser(fresh),
+        // A password set by an admin changes no shown field: say so (never the password itself).
+        after: { ...toUser({ ...fresh, ...next }), ...(body.password !== undefined ? { passwordChanged: true } : {}) } });
     })();
     if (demoted || body.password !== undefined) this.auth.revokeAll(userId);
     return toUser({ ...target!, ...next });
