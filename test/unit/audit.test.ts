@@ -81,7 +81,8 @@ describe('every change is recorded', () => {
     });
     const userUpdate = all.find((e) => e.action === 'user.update')!;
     expect(userUpdate.before.name).not.toBe('Reader');
-    expect(userUpdate.after).toMatchObject({ name: 'Reader', deviceAccess: 'read', accountAdmin: false });
+    expect(userUpdate.after).toMatchObject({ name: 'Reader', deviceAccess: 'read', accountAdmin: false, passwordChanged: true });
+    expect(all.find((e) => e.action === 'me.update')!.after).toEqual({ name: 'Admin A', passwordChanged: true });
     const deleted = all.find((e) => e.action === 'user.delete')!;
     expect(deleted.before).toMatchObject({ accountId: C, deviceAccess: 'read' });
     expect(deleted.after).toBeNull();
