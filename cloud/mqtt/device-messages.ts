@@ -86,6 +86,7 @@ export class DeviceMessages {
       return false;
     }
     const { epoch, issuedAt } = ack.data;
+    this.deps.links.touchLastSeen(dev.id, this.deps.now());
     if (epoch !== dev.epoch || issuedAt !== dev.issued_at) {
       this.log.info({ unitId: dev.unit_id, epoch, issuedAt, current: dev.epoch }, 'stale or future ownership/ack ignored');
       return true;
