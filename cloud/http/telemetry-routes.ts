@@ -12,6 +12,7 @@ const Query = z.object({
   to: Ms.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(512).optional(),
+  order: z.enum(['asc', 'desc']).default('asc'),
 });
 const RecordSchema = z.object({
   stream: z.string(), seq: z.number().int(), epoch: z.number().int(), ts: z.number().int(), kind: z.string(),

@@ -10,8 +10,10 @@ import { decodeCursor, toPage } from './cursor.js';
 import { isId, must } from './guard.js';
 
 type Key = [number, string, number];
-const isKey = (v: unknown): v is Key =>
-  Array.isArray(v) && v.length === 3 && Number.isSafeInteger(v[0]) && typeof v[1] === 'string' && Number.isSafeInteger(v[2]);
+/** The cursor carries its order, so a cursor of one order is refused by the other. */
+type Cursor = ['a' | 'd', number, string, number];
+const isCursor = (v: unknown): v is Cursor =>
+  Array.isArray(v) && v.length === 4 && (v[0] === 'a' || v[0] === 'd') && Number.isSafeInteger(v[1]) && typeof v[2] === 'string' && Number.isSafeInteger(v[3]);
 
 const toRecord = (r: TelemetryRow) => ({
   stream: r.stream, seq: r.seq, epoch: r.epoch, ts: r.ts, kind: r.kind, accountId: r.account_id,
@@ -23,6 +25,8 @@ export interface TelemetryQuery {
   to?: number;
   limit: number;
   cursor?: string;
+  /** `asc` (default): oldest first; `desc`: newest first. */
+  order?: 'asc' | 'desc';
 }
 
 export class TelemetryService {
@@ -40,10 +44,13 @@ export class TelemetryService {
     const attributedPath = seesNow ? owner.account_path : owner && this.store.anyAttributed(deviceId, actor.accountPath) ? actor.accountPath : '';
     must(actor, { kind: 'telemetry.read', attributedPath }, 'device');
     if (q.from !== undefined && q.to !== undefined && q.from > q.to) throw Errors.invalid('from', 'must not be after to');
-    const after = decodeCursor(q.cursor, isKey);
+    const desc = q.order === 'desc';
+    const cursor = decodeCursor(q.cursor, isCursor);
+    if (cursor && cursor[0] !== (desc ? 'd' : 'a')) throw Errors.invalid('cursor', 'was given out for the other order');
+    const after: Key | null = cursor ? [cursor[1], cursor[2], cursor[3]] : null;
     const rows = this.store.read({
-      deviceId, prefix: actor.accountPath, from: q.from ?? 0, to: q.to ?? Number.MAX_SAFE_INTEGER, after, limit: q.limit + 1,
+      deviceId, prefix: actor.accountPath, from: q.from ?? 0, to: q.to ?? Number.MAX_SAFE_INTEGER, after, limit: q.limit + 1, desc,
     });
-    return toPage(rows, q.limit, toRecord, (r): Key => [r.ts, r.stream, r.seq]);
+    return toPage(rows, q.limit, toRecord, (r): Cursor => [desc ? 'd' : 'a', r.ts, r.stream, r.seq]);
   }
 }

@@ -51,13 +51,16 @@ export class TelemetryStore {
   }
 
   /** Records of a device attributed inside `prefix`, by (ts, stream, seq) after the cursor. */
-  read(q: { deviceId: string; prefix: string; from: number; to: number; after: [number, string, number] | null; limit: number }): TelemetryRow[] {
-    const [ats, astream, aseq] = q.after ?? [-1, '', 0];
+  read(q: {
+    deviceId: string; prefix: string; from: number; to: number; after: [number, string, number] | null; limit: number; desc: boolean;
+  }): TelemetryRow[] {
+    const dir = q.desc ? 'DESC' : 'ASC';
+    const [ats, astream, aseq] = q.after ?? (q.desc ? [Number.MAX_SAFE_INTEGER, '\uffff', Number.MAX_SAFE_INTEGER] : [-1, '', 0]);
     return this.db
       .prepare(
         `SELECT * FROM telemetry WHERE device_id = ? AND account_path >= ? AND account_path < ?
-           AND ts >= ? AND ts < ? AND (ts, stream, seq) > (?, ?, ?)
-         ORDER BY ts, stream, seq LIMIT ?`,
+           AND ts >= ? AND ts < ? AND (ts, stream, seq) ${q.desc ? '<' : '>'} (?, ?, ?)
+         ORDER BY ts ${dir}, stream ${dir}, seq ${dir} LIMIT ?`,
       )
       .all(q.deviceId, q.prefix, subtreeEnd(q.prefix), q.from, q.to, ats, astream, aseq, q.limit) as TelemetryRow[];
   }
