@@ -23,6 +23,8 @@ export interface SqliteQueueOptions {
   newStream?: () => string;
   /** Rejected records kept aside for diagnosis; older ones are forgotten. Default 10 000. */
   maxRejectedKept?: number;
+  /** Caps the database's pages (SQLite `max_page_count`), as a small disk would. Tests only. */
+  maxPageCount?: number;
 }
 
 const SCHEMA = `
@@ -55,6 +57,7 @@ export class SqliteQueue implements DurableQueue {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.exec(SCHEMA);
+    if (this.options.maxPageCount) db.pragma(`max_page_count = ${Math.floor(this.options.maxPageCount)}`);
     this.db = db;
     this.prepare(db);
     const meta = (key: string) => (this.st.getMeta!.get(key) as { value: unknown } | undefined)?.value;
@@ -104,26 +107,36 @@ export class SqliteQueue implements DurableQueue {
   }
 
   append(input: QueueInput): number {
-    const db = this.requireDb();
     const seq = this.nextSeq;
     const record: TelemetryRecord = { seq, epoch: input.epoch, ts: input.ts, kind: input.kind, data: input.data };
     const body = JSON.stringify(record);
     const size = Buffer.byteLength(body);
     if (size > MAX_RECORD_BYTES) throw new RangeError(`record of ${size} bytes exceeds ${MAX_RECORD_BYTES}`);
-    const { maxBytes, maxRecords, policy } = this.options.limits;
-    const full = this.count + 1 > maxRecords || this.bytes + size > maxBytes;
+    try {
+      this.commitAppend(seq, input.ts, size, body, this.options.limits.maxRecords);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'SQLITE_FULL') throw err;
+      // The disk filled up before the configured bound: apply the policy to a tenth of the queue
+      // (declared like any other drop), then try once more.
+      this.commitAppend(seq, input.ts, size, body, Math.floor(this.count * 0.9));
+    }
+    return seq;
+  }
+
+  /** One transaction: make room by the policy, store (or declare dropped), advance the seq. */
+  private commitAppend(seq: number, ts: number, size: number, body: string, maxRecords: number): void {
+    const { maxBytes, policy } = this.options.limits;
     let count = this.count;
     let bytes = this.bytes;
     let dropped = this.droppedTotal;
-    db.transaction(() => {
-      if (full && policy === 'drop-newest') {
+    const over = () => count + 1 > maxRecords || bytes + size > maxBytes;
+    this.requireDb().transaction(() => {
+      if (over() && policy === 'drop-newest') {
         this.declareDropped(seq);
         dropped += 1;
       } else {
-        this.st.insert!.run(seq, input.ts, size, body);
-        count += 1;
-        bytes += size;
-        while (count > 1 && (count > maxRecords || bytes > maxBytes)) {
+        // Oldest first, before the insert, so the freed pages are reused on a full disk.
+        while (count > 0 && over()) {
           const old = this.st.oldest!.get() as { seq: number; bytes: number };
           this.st.deleteOne!.run(old.seq);
           this.declareDropped(old.seq);
@@ -131,6 +144,9 @@ export class SqliteQueue implements DurableQueue {
           bytes -= old.bytes;
           dropped += 1;
         }
+        this.st.insert!.run(seq, ts, size, body);
+        count += 1;
+        bytes += size;
       }
       this.st.setMeta!.run('next_seq', seq + 1);
       if (dropped !== this.droppedTotal) this.st.setMeta!.run('dropped_total', dropped);
@@ -140,7 +156,6 @@ export class SqliteQueue implements DurableQueue {
     this.count = count;
     this.bytes = bytes;
     this.droppedTotal = dropped;
-    return seq;
   }
 
   /** Seqs are discarded in increasing order, so a new one extends the last range or starts one. */

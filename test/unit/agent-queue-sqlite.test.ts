@@ -24,3 +24,24 @@ describe('SqliteQueue durability settings', () => {
     q.close();
   });
 });
+
+describe('SqliteQueue on a full disk', () => {
+  it('drops the oldest tenth, declares it, and keeps every seq accounted for', () => {
+    // 40 pages of 4 KiB stand in for an SD card that fills up long before the configured bound.
+    const q = new SqliteQueue({ path: join(tempDir(), 'queue.db'), limits: { maxBytes: 1e9, maxRecords: 1e9, policy: 'drop-oldest' }, maxPageCount: 40 });
+    q.open();
+    const seqs: number[] = [];
+    for (let i = 0; i < 3000; i++) seqs.push(q.append({ kind: 'obd', data: { rpm: 800 + i, note: 'x'.repeat(60) }, ts: 1_700_000_000_000 + i, epoch: 1 }));
+    expect(seqs).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1));
+    const { depth, dropped } = q.health();
+    expect(dropped).toBeGreaterThan(0);
+    expect(depth + dropped).toBe(3000); // stored or declared dropped: nothing silent
+    const declared = q.droppedRanges().reduce((n, r) => n + r.to - r.from + 1, 0);
+    expect(declared).toBe(dropped);
+    const batch = q.peekBatch(500, 256 * 1024)!;
+    expect(batch.records[0]!.seq).toBe(dropped + 1);
+    expect(batch.dropped).toEqual([{ from: 1, to: dropped }]);
+    q.close();
+  });
+});
+
