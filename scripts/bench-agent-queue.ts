@@ -1,7 +1,8 @@
 /**
- * Benchmarks the agent's durable queue against the floor of durability: a raw loop of
- * `fs.appendFileSync` + `fs.fsyncSync` per record, over the same records, in the same run and on
- * the same disk. Prints records/s and the ratios (queue / raw).
+ * Benchmarks the agent's durable queues (SqliteQueue, used; AppendLogQueue, the alternative)
+ * against the floor of durability: a raw loop of `fs.appendFileSync` + `fs.fsyncSync` per record,
+ * over the same records, in the same run and on the same disk. Prints records/s and the ratios
+ * (queue / raw).
  *
  *   npm run build && node dist/scripts/bench-agent-queue.js [records=2000] [rounds=5] [dir=os.tmpdir()]
  *
@@ -17,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_BATCH_BYTES, MAX_RECORDS_PER_BATCH } from '../protocol/messages.js';
 import type { DurableQueue, QueueInput } from '../agent/queue/queue.js';
+import { AppendLogQueue } from '../agent/queue/append-log-queue.js';
 import { SqliteQueue } from '../agent/queue/sqlite-queue.js';
 
 const count = Number(process.argv[2] ?? 2000);
@@ -76,19 +78,26 @@ const records = Array.from({ length: count }, (_, i) => reading(i));
 const limits = { maxBytes: 1e9, maxRecords: 1e7, policy: 'drop-oldest' as const };
 try {
   const raw: number[] = [];
-  const enqueue: number[] = [];
-  const flush: number[] = [];
+  const impls = {
+    sqlite: (round: number): DurableQueue => new SqliteQueue({ path: join(base, `q-${round}.db`), limits }),
+    'append-log': (round: number): DurableQueue => new AppendLogQueue({ dir: join(base, `log-${round}`), limits }),
+  };
+  const rates = Object.fromEntries(Object.keys(impls).map((k) => [k, { enqueue: [] as number[], flush: [] as number[] }]));
   for (let round = 0; round < rounds; round++) {
     raw.push(rawAppendFsync(records, round));
-    const q = queueRates(new SqliteQueue({ path: join(base, `q-${round}.db`), limits }), records);
-    enqueue.push(q.enqueue);
-    flush.push(q.flush);
+    for (const [name, make] of Object.entries(impls)) {
+      const q = queueRates(make(round), records);
+      rates[name]!.enqueue.push(q.enqueue);
+      rates[name]!.flush.push(q.flush);
+    }
   }
   const r = median(raw);
   console.log(`records: ${count} x ${rounds} rounds, dir: ${base}, node ${process.version}`);
   console.log(`raw appendFile+fsync:  ${r} records/s (rounds: ${raw.join(', ')})`);
-  console.log(`sqlite enqueue:        ${median(enqueue)} records/s, ratio ${(median(enqueue) / r).toFixed(2)} (rounds: ${enqueue.join(', ')})`);
-  console.log(`sqlite flush:          ${median(flush)} records/s, ratio ${(median(flush) / r).toFixed(2)} (rounds: ${flush.join(', ')})`);
+  for (const [name, { enqueue, flush }] of Object.entries(rates)) {
+    console.log(`${`${name} enqueue:`.padEnd(22)} ${median(enqueue)} records/s, ratio ${(median(enqueue) / r).toFixed(2)} (rounds: ${enqueue.join(', ')})`);
+    console.log(`${`${name} flush:`.padEnd(22)} ${median(flush)} records/s, ratio ${(median(flush) / r).toFixed(2)} (rounds: ${flush.join(', ')})`);
+  }
 } finally {
   rmSync(base, { recursive: true, force: true });
 }
