@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceAccess, Rights } from '../../cloud/domain/permissions.js';
 import { hashSecret } from '../../cloud/services/secrets.js';
+import { anyValue, body, bool, deviceAccess, email, name, password, query, rarely, ref, settings, sometimes } from '../helpers/fuzz-arbitraries.js';
 import { refAccount, refMayGrant, refSeesAccount, refUser, ROLES, type RefActor } from '../helpers/reference-rule.js';
 import { ROOT_EMAIL, ROOT_PASSWORD, USER_PASSWORD, startRegistry, type Answer, type TestRegistry } from '../helpers/registry.js';
 
@@ -102,47 +103,11 @@ beforeAll(async () => {
   }
   reload();
 });
-afterAll(() => { if (process.env.FUZZ_STATS) console.log(JSON.stringify(Object.fromEntries([...statuses].map(([k, v]) => [k, Object.fromEntries(v)])), null, 0)); return reg.close(); });
-
-// --- generators
-
-const anyValue = fc.oneof(fc.string({ maxLength: 30 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 }), fc.object({ maxDepth: 1 }));
-const rarely = <T>(arb: fc.Arbitrary<T>) => fc.oneof({ weight: 8, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arb });
-const sometimes = <T>(arb: fc.Arbitrary<T>) => fc.oneof({ weight: 1, arbitrary: fc.constant(undefined) }, { weight: 2, arbitrary: arb });
-/** A marker resolved at request time against the current model. */
-const ref = fc.oneof(
-  { weight: 4, arbitrary: fc.nat().map((n) => ({ $account: n })) },
-  { weight: 2, arbitrary: fc.nat().map((n) => ({ $user: n })) },
-  { weight: 1, arbitrary: fc.nat().map((n) => ({ $tokenId: n })) },
-  { weight: 1, arbitrary: fc.uuid() },
-  { weight: 1, arbitrary: fc.string({ maxLength: 40 }) },
-);
-const name = fc.oneof({ weight: 4, arbitrary: fc.constantFrom('ok name', 'Ünïcode 名前', "x'; DROP TABLE users;--") }, fc.string({ maxLength: 220 }), anyValue);
-const deviceAccess = fc.oneof({ weight: 4, arbitrary: fc.constantFrom('none', 'read', 'full') }, anyValue);
-const bool = fc.oneof({ weight: 4, arbitrary: fc.boolean() }, anyValue);
-const settings = sometimes(fc.oneof(
-  { weight: 4, arbitrary: fc.record({ telemetryIntervalMs: fc.integer({ min: 200, max: 3_600_000 }), gnss: fc.boolean(), obdPids: fc.array(fc.constantFrom('0C', '0d', '11'), { maxLength: 3 }) }, { requiredKeys: [] }) },
-  fc.record({ telemetryIntervalMs: fc.integer({ min: -1, max: 4_000_000 }), obdPids: fc.array(fc.constantFrom('ZZ', '1', '0C'), { maxLength: 3 }), x: anyValue }, { requiredKeys: [] }),
-  anyValue,
-));
-const password = rarely(fc.oneof(fc.constant(USER_PASSWORD), fc.string({ minLength: 8, maxLength: 12 }), anyValue));
-const email = fc.oneof({ weight: 3, arbitrary: fc.constantFrom('fz1@test.local', 'fz2@test.local', 'FZ3@test.local', ROOT_EMAIL, 'not-an-email') }, fc.nat().map((n) => ({ $email: n })), anyValue);
-const extra = rarely(fc.dictionary(fc.constantFrom('id', 'accountId', 'depth', 'parentId', 'role', 'constructor', 'email', 'x'), anyValue, { maxKeys: 2 }));
-
-const withExtra = (base: fc.Arbitrary<Record<string, unknown>>) => fc.tuple(base, extra).map(([b, e]) => ({ ...e, ...b }));
-/**
- * A structured body most of the time (every field, or some), then any JSON value, then raw text
- * that may not be JSON.
- */
-function body(fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<unknown> {
-  return fc.oneof(
-    { weight: 5, arbitrary: withExtra(fc.record(fields) as fc.Arbitrary<Record<string, unknown>>) },
-    { weight: 4, arbitrary: withExtra(fc.record(fields, { requiredKeys: [] }) as fc.Arbitrary<Record<string, unknown>>) },
-    { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
-    { weight: 1, arbitrary: fc.string({ maxLength: 40 }).map((s) => ({ $raw: s })) },
-  );
-}
-const query = fc.record({ limit: sometimes(fc.oneof(fc.integer({ min: -5, max: 1500 }), fc.string({ maxLength: 5 }))), cursor: rarely(fc.oneof(fc.string({ maxLength: 20 }), fc.base64String({ maxLength: 40 }))) }, { requiredKeys: [] });
+afterAll(async () => {
+  // FUZZ_STATS=1 prints how each route answered, to see that the pass reaches the handlers.
+  if (process.env.FUZZ_STATS) console.log(JSON.stringify(Object.fromEntries([...statuses].map(([k, v]) => [k, Object.fromEntries(v)]))));
+  await reg.close();
+});
 
 // --- resolving markers against the model
 
