@@ -39,7 +39,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(synced = true) {
+async function setup(synced = true, statusIntervalMs = 0) {
   const reg = await new FakeRegistry().start();
   reg.devices.set(UNIT, SECRET);
   cleanups.push(() => reg.close());
@@ -63,7 +63,7 @@ async function setup(synced = true) {
     agentVersion: '9.9.9',
     sources: [source],
     clock,
-    statusIntervalMs: 0,
+    statusIntervalMs,
     uplink: { backoff: { minMs: 20, maxMs: 100 } },
   });
   return { reg, app, source, tick: (ms: number) => (now += ms) };
@@ -97,6 +97,15 @@ describe('AgentApp', () => {
     expect(reg.hellos[0]).toMatchObject({ unitId: UNIT, agentVersion: '9.9.9', epoch: 0 });
     await app.stop();
     expect(source.stopped).toBe(true);
+  });
+
+  it('sends its own status readings with the queue health', async () => {
+    const { reg, app } = await setup(true, 20);
+    await app.start();
+    await until(() => reg.records(app.stream).some((r) => r.kind === 'status'), 5_000, 'a status record');
+    const status = reg.records(app.stream).find((r) => r.kind === 'status')!;
+    expect(status.data).toMatchObject({ queueDepth: expect.any(Number), queueDropped: 0, uptimeS: expect.any(Number), rssBytes: expect.any(Number) });
+    await app.stop();
   });
 
   it('marks records made before any trustworthy time as unsynced', async () => {

@@ -28,7 +28,7 @@ async function registry(): Promise<FakeRegistry> {
   return r;
 }
 
-function agent(url: string, opts: { dir?: string; maxRecords?: number; secret?: string } = {}) {
+function agent(url: string, opts: { dir?: string; maxRecords?: number; secret?: string; ackTimeoutMs?: number } = {}) {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'agent-uplink-'));
   if (!opts.dir) cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const lines: Array<Record<string, unknown>> = [];
@@ -54,7 +54,7 @@ function agent(url: string, opts: { dir?: string; maxRecords?: number; secret?: 
     log,
     onOwnership: (o) => applied.push(o),
     backoff: { minMs: 20, maxMs: 150 },
-    ackTimeoutMs: 2_000,
+    ackTimeoutMs: opts.ackTimeoutMs ?? 2_000,
   });
   const stop = async () => {
     await uplink.stop();
@@ -111,6 +111,22 @@ describe('uplink against a fake registry', () => {
     expect(reg.hellos.length).toBeGreaterThanOrEqual(2);
     expect(reg.records(a.queue.stream).map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]); // stored once
     expect(reg.batchesReceived).toBeGreaterThanOrEqual(2);
+  });
+
+  it('sends a batch again when its ack does not come, without a reconnect', async () => {
+    const reg = await registry();
+    const a = agent(reg.url, { ackTimeoutMs: 100 });
+    a.uplink.start();
+    await until(() => reg.hellos.length === 1, 5_000, 'connected');
+    reg.acking = false;
+    a.queue.append({ kind: 'obd', data: { rpm: 1 }, ts: T0, epoch: 0 });
+    a.uplink.kick();
+    await until(() => reg.batchesReceived >= 3, 5_000, 'resent batches');
+    expect(a.queue.health().depth).toBe(1);
+    reg.acking = true;
+    await until(() => a.queue.health().depth === 0, 5_000, 'acked at last');
+    expect(reg.hellos).toHaveLength(1); // the same connection throughout
+    expect(reg.records(a.queue.stream).map((r) => r.seq)).toEqual([1]);
   });
 
   it('100 rapid ownership flips end on the last one, with no stale re-apply, persisted before each ack', { timeout: 40_000 }, async () => {
