@@ -185,7 +185,9 @@ export class Uplink {
       this.refused = true;
       return;
     }
-    if (!this.outageLogged && !this.refused) this.log.warn({ err: err.message, code: err.code }, 'registry unreachable; retrying with backoff');
+    const tls = typeof err.code === 'string' && /CERT|SIGNATURE|TLS|SSL/.test(err.code);
+    const what = tls ? "the registry's TLS certificate is not trusted (check AGENT_CA_FILE); retrying with backoff" : 'registry unreachable; retrying with backoff';
+    if (!this.outageLogged && !this.refused) this.log.warn({ err: err.message, code: err.code }, what);
     else this.log.debug({ err: err.message }, 'connection attempt failed');
     this.outageLogged = true;
   }

@@ -37,9 +37,10 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function runAgent(url: string, caFile: string, stateDir: string) {
+async function runAgent(url: string, caFile: string, stateDir: string, lines: string[] = []) {
   const config = loadConfig({ AGENT_MQTT_URL: url, AGENT_UNIT_ID: UNIT, AGENT_SECRET: SECRET, AGENT_STATE_DIR: stateDir, AGENT_CA_FILE: caFile });
-  const app = new AgentApp({ config, log: pino({ level: 'silent' }), agentVersion: 't', sources: [], statusIntervalMs: 0, stopBudgetMs: 1_500,
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+  const app = new AgentApp({ config, log, agentVersion: 't', sources: [], statusIntervalMs: 0, stopBudgetMs: 1_500,
     uplink: { backoff: { minMs: 20, maxMs: 100 } } });
   await app.start();
   return app;
@@ -52,9 +53,11 @@ describe('agent over mqtts with a private CA', () => {
     const reg = await new FakeRegistry().start(0, { key: good.key, cert: good.cert });
     reg.devices.set(UNIT, SECRET);
     try {
-      const wrong = await runAgent(reg.url, other.ca, join(dir, 'state-wrong'));
+      const lines: string[] = [];
+      const wrong = await runAgent(reg.url, other.ca, join(dir, 'state-wrong'), lines);
       await until(() => reg.tlsFailures >= 3, 10_000, 'refused handshakes');
       expect(reg.hellos).toHaveLength(0);
+      expect(lines.filter((l) => l.includes('TLS certificate is not trusted (check AGENT_CA_FILE)'))).toHaveLength(1);
       expect(reg.loginAttempts).toBe(0);
       await wrong.stop();
       const right = await runAgent(reg.url, good.ca, join(dir, 'state-right'));
