@@ -54,7 +54,9 @@ export async function startBroker(deps: BrokerDeps): Promise<BrokerHandle> {
       void publish(deviceTopic(o.device.unitId, 'telemetry/ack'), Buffer.from(JSON.stringify(o.ack)), { qos: 1, retain: false });
       for (const [path, records] of o.byOwner) {
         const live = { unitId: o.device.unitId, deviceId: o.device.id, records };
-        void publish(accountTelemetryTopic(topicRoot(pathIds(path)), o.device.unitId), Buffer.from(JSON.stringify(live)), { qos: 1, retain: false });
+        // Live fan-out is QoS 0 (the contract allows 0 or 1): the durable copy is the stored record,
+        // readable over REST, so a live view gains nothing from per-subscriber acknowledgements.
+        void publish(accountTelemetryTopic(topicRoot(pathIds(path)), o.device.unitId), Buffer.from(JSON.stringify(live)), { qos: 0, retain: false });
       }
     }
     done();
