@@ -8,6 +8,7 @@
  * Accounts are identified by their materialized path `/rootId/.../id/`: an account sees another
  * iff the other's path starts with its own.
  */
+import { filterIsUnder, parseDeviceTopic } from '../../protocol/topics.js';
 
 export type DeviceAccess = 'none' | 'read' | 'full';
 export const DEVICE_ACCESS: readonly DeviceAccess[] = ['none', 'read', 'full'];
@@ -146,34 +147,30 @@ export type MqttIdentity =
   | { kind: 'device'; unitId: string }
   | { kind: 'user'; actor: Actor; topicRoot: string };
 
-/** Parsed device topic, as protocol/topics.ts `parseDeviceTopic` answers. */
-export interface DeviceTopicRef {
-  unitId: string;
-  kind: string;
-}
-
 const DEVICE_MAY_PUBLISH = new Set(['hello', 'ownership/ack', 'telemetry']);
 const DEVICE_MAY_SUBSCRIBE = new Set(['ownership', 'telemetry/ack']);
 
-/**
- * A device publishes only its own `hello`, `ownership/ack` and `telemetry`; users publish nothing.
- * `ref` is the parsed topic (undefined when the topic is not a device topic).
- */
-export function mqttMayPublish(who: MqttIdentity, ref: DeviceTopicRef | undefined): boolean {
-  return who.kind === 'device' && ref !== undefined && ref.unitId === who.unitId && DEVICE_MAY_PUBLISH.has(ref.kind);
+/** A device publishes only its own `hello`, `ownership/ack` and `telemetry`; users publish nothing. */
+export function mqttMayPublish(who: MqttIdentity, topic: string): boolean {
+  if (who.kind !== 'device') return false;
+  const ref = parseDeviceTopic(topic);
+  return ref !== undefined && ref.unitId === who.unitId && DEVICE_MAY_PUBLISH.has(ref.kind);
 }
 
 /**
- * A device subscribes only to its own `ownership` and `telemetry/ack` (exact topics, no wildcard);
- * a user only to filters under its own topicRoot, and only with device access. `filterUnderRoot`
- * is protocol/topics.ts `filterIsUnder(filter, topicRoot)`, computed by the caller.
+ * A device subscribes only to its own `ownership` and `telemetry/ack` (exact topics: a wildcard
+ * never parses as a device topic); a user only to filters strictly under its own topicRoot, and
+ * only with device access.
  */
-export function mqttMaySubscribe(who: MqttIdentity, ref: DeviceTopicRef | undefined, filterUnderRoot: boolean): boolean {
-  if (who.kind === 'device') return ref !== undefined && ref.unitId === who.unitId && DEVICE_MAY_SUBSCRIBE.has(ref.kind);
-  return who.actor.deviceAccess !== 'none' && filterUnderRoot;
+export function mqttMaySubscribe(who: MqttIdentity, filter: string): boolean {
+  if (who.kind === 'device') {
+    const ref = parseDeviceTopic(filter);
+    return ref !== undefined && ref.unitId === who.unitId && DEVICE_MAY_SUBSCRIBE.has(ref.kind);
+  }
+  return who.actor.deviceAccess !== 'none' && filterIsUnder(filter, who.topicRoot);
 }
 
 /** What may be delivered to a connection: the subscribe rule applied to each concrete topic. */
-export function mqttMayReceive(who: MqttIdentity, ref: DeviceTopicRef | undefined, topicUnderRoot: boolean): boolean {
-  return mqttMaySubscribe(who, ref, topicUnderRoot);
+export function mqttMayReceive(who: MqttIdentity, topic: string): boolean {
+  return mqttMaySubscribe(who, topic);
 }

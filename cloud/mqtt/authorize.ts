@@ -5,7 +5,7 @@
  * message against the receiver, so a stored subscription can never deliver outside the rule.
  */
 import type { AedesPublishPacket, Client, PublishPacket, Subscription } from 'aedes';
-import { filterIsUnder, parseDeviceTopic } from '../../protocol/topics.js';
+import { parseDeviceTopic } from '../../protocol/topics.js';
 import { mqttMayPublish, mqttMayReceive, mqttMaySubscribe } from '../domain/permissions.js';
 import { infoOf, type ClientInfo } from './authenticate.js';
 
@@ -20,23 +20,19 @@ export function createAuthorizers(h: DeviceHandlers) {
     authorizePublish(client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void {
       if (!client) return callback(null); // the registry's own publishes
       const info = infoOf(client);
-      const ref = parseDeviceTopic(packet.topic);
-      if (!info || !mqttMayPublish(info.who, ref)) {
+      if (!info || !mqttMayPublish(info.who, packet.topic)) {
         h.onRefused('publish');
         return callback(new Error('publish not allowed on this topic'));
       }
       // Device topics are never retained: only the registry's ownership messages are.
       packet.retain = false;
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-      h.onDevicePublish(info, ref!.kind, payload, () => callback(null));
+      h.onDevicePublish(info, parseDeviceTopic(packet.topic)!.kind, payload, () => callback(null));
     },
 
     authorizeSubscribe(client: Client, sub: Subscription, callback: (error: Error | null, sub?: Subscription | null) => void): void {
       const info = infoOf(client);
-      const allowed =
-        info !== undefined &&
-        mqttMaySubscribe(info.who, parseDeviceTopic(sub.topic), info.who.kind === 'user' && filterIsUnder(sub.topic, info.who.topicRoot));
-      if (!allowed) {
+      if (!info || !mqttMaySubscribe(info.who, sub.topic)) {
         h.onRefused('subscribe');
         return callback(null, null);
       }
@@ -45,9 +41,7 @@ export function createAuthorizers(h: DeviceHandlers) {
 
     authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
       const info = infoOf(client);
-      if (!info) return null;
-      const underRoot = info.who.kind === 'user' && packet.topic.startsWith(`${info.who.topicRoot}/`);
-      return mqttMayReceive(info.who, parseDeviceTopic(packet.topic), underRoot) ? packet : null;
+      return info && mqttMayReceive(info.who, packet.topic) ? packet : null;
     },
   };
 }

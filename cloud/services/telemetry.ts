@@ -2,7 +2,7 @@
  * Reading telemetry over REST: only records attributed to accounts the caller sees. An old owner
  * reads the history recorded while it owned the device; a new owner sees nothing before.
  */
-import type { Actor } from '../domain/permissions.js';
+import { seesDevice, type Actor } from '../domain/permissions.js';
 import { Errors } from '../errors.js';
 import { TelemetryStore, type TelemetryRow } from '../store/telemetry-store.js';
 import type { Context } from './context.js';
@@ -40,7 +40,7 @@ export class TelemetryService {
     const owner = isId(deviceId) ? this.ctx.links.ownerOf(deviceId) : undefined;
     const live = owner !== undefined && owner.deleted_at === null;
     // Sees the device now, or holds history of it (records attributed inside its subtree).
-    const seesNow = live && actor.deviceAccess !== 'none' && owner.account_path.startsWith(actor.accountPath);
+    const seesNow = live && seesDevice(actor, owner.account_path);
     const attributedPath = seesNow ? owner.account_path : owner && this.store.anyAttributed(deviceId, actor.accountPath) ? actor.accountPath : '';
     must(actor, { kind: 'telemetry.read', attributedPath }, 'device');
     if (q.from !== undefined && q.to !== undefined && q.from > q.to) throw Errors.invalid('from', 'must not be after to');
