@@ -8,6 +8,7 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { startBroker, type BrokerHandle } from './mqtt/broker.js';
 import { ensureRoot } from './services/bootstrap.js';
+import { startCheckpointer } from './store/checkpointer.js';
 import { openDb } from './store/db.js';
 
 function readTls(config: Config): { cert: Buffer; key: Buffer } | undefined {
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
   const tls = readTls(config);
   const log = pino({ level: config.LOG_LEVEL, redact: ['req.headers.authorization', '*.password', '*.secret', '*.token'] });
   const db = openDb(config.DATA_DIR);
+  const checkpointer = startCheckpointer(db, { log }); // WAL checkpoints off the request path
   const app = await buildApp({ config, db, log, ...(tls ? { https: tls } : {}) });
   const boot = await ensureRoot(app.services.ctx, { ...(config.ADMIN_EMAIL ? { email: config.ADMIN_EMAIL } : {}), ...(config.ADMIN_PASSWORD ? { password: config.ADMIN_PASSWORD } : {}) });
   if (boot.generatedPassword) {
@@ -42,6 +44,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 5000).unref();
     await broker.close();
     await app.http.close();
+    await checkpointer.stop();
     db.close();
     clearTimeout(force);
     process.exit(0);

@@ -1,0 +1,86 @@
+/**
+ * The WAL checkpointer (cloud/store/checkpointer.ts): with it running, a large commit is not copied
+ * into the database file by the committing connection (in WAL mode the database file changes only
+ * at a checkpoint, so its size shows who checkpointed); the worker's checkpoint copies it; readers on
+ * other connections see every commit throughout; stop() brings back SQLite's own checkpoints.
+ */
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startCheckpointer, type Checkpointer } from '../../cloud/store/checkpointer.js';
+import { DB_FILE, openDb, type Db } from '../../cloud/store/db.js';
+
+let dir: string;
+let db: Db;
+let ck: Checkpointer | undefined;
+
+/** Commits `n` rows of ~1 KB in one transaction: about n/4 pages of WAL. */
+function bigCommit(n: number): void {
+  const st = db.prepare('INSERT INTO filler (v) VALUES (?)');
+  db.transaction(() => {
+    for (let i = 0; i < n; i++) st.run('x'.repeat(1000) + i);
+  })();
+}
+const dbBytes = () => statSync(join(dir, DB_FILE)).size;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'devices-checkpointer-'));
+  db = openDb(dir);
+  db.exec('CREATE TABLE filler (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+  db.pragma('wal_checkpoint(TRUNCATE)');
+});
+afterEach(async () => {
+  await ck?.stop();
+  ck = undefined;
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('WAL checkpointer', () => {
+  it('without it, the commit that passes 1000 pages checkpoints itself (the cost it removes)', () => {
+    const before = dbBytes();
+    bigCommit(8000);
+    expect(dbBytes()).toBeGreaterThan(before + 4_000_000);
+  });
+
+  it('keeps checkpoints out of the commit and copies the WAL from its worker', async () => {
+    ck = startCheckpointer(db, { everyMs: 3_600_000 });
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(65536);
+    const before = dbBytes();
+    bigCommit(8000);
+    expect(dbBytes()).toBe(before);
+    const reader = new Database(join(dir, DB_FILE), { readonly: true });
+    expect(reader.prepare('SELECT count(*) FROM filler').pluck().get()).toBe(8000);
+    const r = await ck.checkpointNow();
+    expect(r.busy).toBe(0);
+    expect(r.checkpointed).toBe(r.log);
+    expect(r.log).toBeGreaterThan(1000);
+    expect(dbBytes()).toBeGreaterThan(before + 4_000_000);
+    expect(reader.prepare('SELECT count(*) FROM filler').pluck().get()).toBe(8000);
+    reader.close();
+  });
+
+  it('checkpoints on its own timer', async () => {
+    ck = startCheckpointer(db, { everyMs: 20 });
+    const before = dbBytes();
+    bigCommit(8000);
+    const deadline = Date.now() + 10_000;
+    while (dbBytes() < before + 4_000_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(dbBytes()).toBeGreaterThan(before + 4_000_000);
+  });
+
+  it('stop() checkpoints what is left and restores automatic checkpoints', async () => {
+    ck = startCheckpointer(db, { everyMs: 3_600_000 });
+    bigCommit(4000);
+    const before = dbBytes();
+    await ck.stop();
+    expect(dbBytes()).toBeGreaterThan(before);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    await expect(ck.checkpointNow()).rejects.toThrow(/stopped/);
+    const after = dbBytes();
+    bigCommit(8000);
+    expect(dbBytes()).toBeGreaterThan(after + 4_000_000);
+  });
+});
