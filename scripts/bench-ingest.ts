@@ -23,6 +23,9 @@ import { openDb } from '../cloud/store/db.js';
 import type { LoadResult, LoadSpec } from './bench-ingest-load.js';
 
 const [devices = 20, seconds = 5, windowSize = 16] = process.argv.slice(2).map(Number);
+/** BENCH_ONLY=registry|relay runs one side (for profiling); BENCH_PER_MSG=1,50 picks the sizes. */
+const only = process.env.BENCH_ONLY;
+const sizes = (process.env.BENCH_PER_MSG ?? '1,50').split(',').map(Number);
 
 function load(spec: LoadSpec): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
@@ -88,11 +91,12 @@ const row = (name: string, r: LoadResult) =>
 async function main() {
   console.log(`bench-ingest: ${devices} devices, ${windowSize} batches in flight each, ${seconds} s per run, node ${process.version}`);
   console.log('| run | messages/s | records/s | p50 ms | p99 ms | fan-out deliveries |\n| --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const perMsg of [1, 50]) {
-    const relay = await relayRun(perMsg);
-    const registry = await registryRun(perMsg);
-    console.log(row(`bare aedes relay (guarded), ${perMsg} rec/msg`, relay));
-    console.log(row(`registry, ${perMsg} rec/msg`, registry));
+  for (const perMsg of sizes) {
+    const relay = only === 'registry' ? undefined : await relayRun(perMsg);
+    const registry = only === 'relay' ? undefined : await registryRun(perMsg);
+    if (relay) console.log(row(`bare aedes relay (guarded), ${perMsg} rec/msg`, relay));
+    if (registry) console.log(row(`registry, ${perMsg} rec/msg`, registry));
+    if (!relay || !registry) continue;
     const ratio = registry.messages / registry.seconds / (relay.messages / relay.seconds);
     console.log(`| ratio registry / relay, ${perMsg} rec/msg | ${ratio.toFixed(2)} | | | | |`);
   }

@@ -14,7 +14,7 @@ import { advanceUpTo, attribute, type Interval } from '../domain/attribution.js'
 import type { Metrics } from '../metrics.js';
 import type { Db } from '../store/db.js';
 import type { DeviceLinkStore } from '../store/device-link-store.js';
-import type { TelemetryStore } from '../store/telemetry-store.js';
+import type { StreamState, TelemetryStore } from '../store/telemetry-store.js';
 
 /** Records dated more than this ahead of the registry's clock are refused (contract). */
 export const MAX_FUTURE_MS = 10 * 60_000;
@@ -91,13 +91,17 @@ export class Ingest {
     let outcomes: (BatchOutcome | undefined)[];
     try {
       outcomes = this.deps.db.transaction(() => {
-        const out = batch.map((p) => this.store(p));
-        // lastSeen once per device per commit, not once per batch.
+        const touched = new Set<StreamState>();
+        const out = batch.map((p) => this.store(p, touched));
+        // upTo once per stream per commit, and lastSeen once per device per commit, not per batch.
+        for (const s of touched) this.deps.telemetry.setUpToKeyed(s, s.upTo);
         const seen = new Map(batch.map((p) => [p.device.id, p.receivedAt]));
         for (const [id, at] of seen) this.deps.links.touchLastSeen(id, at);
         return out;
       })();
     } catch (err) {
+      // Keys and stream states cached during the rolled-back transaction may not exist: reload.
+      this.deps.telemetry.forget();
       // Nothing was committed: no ack, no PUBACK is wrong too (the agent would wait forever);
       // PUBACK without telemetry/ack makes the agent resend later, which is safe (idempotent).
       this.log.error({ err, batches: batch.length }, 'telemetry commit failed; agents will resend');
@@ -119,7 +123,7 @@ export class Ingest {
     return h;
   }
 
-  private store(p: Pending): BatchOutcome | undefined {
+  private store(p: Pending, touched: Set<StreamState>): BatchOutcome | undefined {
     let raw: unknown;
     try {
       raw = JSON.parse(p.payload.toString('utf8'));
@@ -135,7 +139,10 @@ export class Ingest {
     const { stream, records, dropped } = env.data;
     const tooLarge = p.payload.length > MAX_BATCH_BYTES || records.length > MAX_RECORDS_PER_BATCH;
     const dev = p.device;
-    const prevUpTo = this.deps.telemetry.upTo(dev.id, stream);
+    const store = this.deps.telemetry;
+    const deviceKey = store.deviceKey(dev.id);
+    const state = store.stream(deviceKey, stream);
+    const prevUpTo = state.upTo;
     const done = new Set<number>();
     const rejected: TelemetryAck['rejected'] = [];
     const byOwner = new Map<string, (TelemetryRecord & { stream: string })[]>();
@@ -164,18 +171,19 @@ export class Ingest {
       const owner = attribute(history, r.epoch, r.ts);
       if ('refused' in owner) { reject(r.seq, owner.refused); continue; }
       done.add(r.seq);
-      const fresh = this.deps.telemetry.insert({
-        device_id: dev.id, stream, seq: r.seq, epoch: r.epoch, ts: r.ts, kind: r.kind, data,
-        account_id: owner.accountId, account_path: owner.accountPath, received_at: p.receivedAt,
-      });
+      const ownerKey = store.ownerKey(owner.accountId, owner.accountPath);
+      const fresh = store.insertKeyed(state, deviceKey, r.seq, r.epoch, r.ts, r.kind, data, ownerKey, p.receivedAt);
       count(fresh ? 'stored' : 'duplicate');
       if (!fresh) continue;
       const list = byOwner.get(owner.accountPath) ?? [];
       list.push({ stream, ...r });
       byOwner.set(owner.accountPath, list);
     }
-    const upTo = advanceUpTo(prevUpTo, done, (seq) => this.deps.telemetry.exists(dev.id, stream, seq));
-    if (upTo !== prevUpTo) this.deps.telemetry.setUpTo(dev.id, stream, upTo);
+    const upTo = advanceUpTo(prevUpTo, done, (seq) => store.storedKeyed(state, seq));
+    if (upTo !== prevUpTo) {
+      state.upTo = upTo;
+      touched.add(state);
+    }
     rejected.sort((a, b) => a.seq - b.seq);
     for (const [outcome, n] of outcomes) this.deps.metrics.records.inc({ outcome }, n);
     return { device: dev, ack: { stream, upTo, rejected }, byOwner };

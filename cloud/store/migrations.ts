@@ -93,29 +93,52 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (device_id, epoch)
   ) WITHOUT ROWID;
 
-  -- A rowid table: rows are appended in arrival order, so pruning walks the rowid from the start
-  -- and needs no index of its own; (device, stream, seq) is unique for idempotent inserts.
-  CREATE TABLE telemetry (
-    device_id TEXT NOT NULL,
+  -- Telemetry rows carry small integer keys instead of text: a device's uuid, an owner (account id
+  -- and path) and a stream id are stored once each below, so the unique key is (stream_key, seq)
+  -- and the read index (device_key, ts): short index entries and about a third of the row size.
+  -- Keys are never reused or changed (device ids and account paths never change).
+  CREATE TABLE telemetry_devices (
+    key INTEGER PRIMARY KEY,
+    device_id TEXT NOT NULL UNIQUE
+  );
+  CREATE TABLE telemetry_owners (
+    key INTEGER PRIMARY KEY,
+    account_id TEXT NOT NULL UNIQUE,
+    account_path TEXT NOT NULL
+  );
+  CREATE INDEX telemetry_owners_path ON telemetry_owners(account_path);
+
+  -- Per device and stream: the highest seq below which everything is committed or refused.
+  CREATE TABLE streams (
+    key INTEGER PRIMARY KEY,
+    device_key INTEGER NOT NULL REFERENCES telemetry_devices(key),
     stream TEXT NOT NULL,
+    up_to INTEGER NOT NULL,
+    UNIQUE (device_key, stream)
+  );
+
+  -- A rowid table: rows are appended in arrival order, so pruning walks the rowid from the start
+  -- and needs no index of its own; (stream, seq) is unique for idempotent inserts.
+  CREATE TABLE telemetry_rows (
+    device_key INTEGER NOT NULL,
+    stream_key INTEGER NOT NULL,
     seq INTEGER NOT NULL,
     epoch INTEGER NOT NULL,
     ts INTEGER NOT NULL,
     kind TEXT NOT NULL,
     data TEXT NOT NULL,
-    account_id TEXT NOT NULL,
-    account_path TEXT NOT NULL,
+    owner_key INTEGER NOT NULL,
     received_at INTEGER NOT NULL,
-    UNIQUE (device_id, stream, seq)
+    UNIQUE (stream_key, seq)
   );
-  CREATE INDEX telemetry_device_ts ON telemetry(device_id, ts);
+  CREATE INDEX telemetry_device_ts ON telemetry_rows(device_key, ts);
 
-  -- Per device and stream: the highest seq below which everything is committed or refused.
-  CREATE TABLE streams (
-    device_id TEXT NOT NULL,
-    stream TEXT NOT NULL,
-    up_to INTEGER NOT NULL,
-    PRIMARY KEY (device_id, stream)
-  ) WITHOUT ROWID;
+  -- The rows with their keys resolved, for reading by hand and in tests.
+  CREATE VIEW telemetry AS
+    SELECT d.device_id, s.stream, t.seq, t.epoch, t.ts, t.kind, t.data, o.account_id, o.account_path, t.received_at
+    FROM telemetry_rows t
+    JOIN telemetry_devices d ON d.key = t.device_key
+    JOIN streams s ON s.key = t.stream_key
+    JOIN telemetry_owners o ON o.key = t.owner_key;
   `,
 ];

@@ -1,4 +1,10 @@
-/** SQL for telemetry: idempotent inserts by (device, stream, seq), stream high-water marks, reads. */
+/**
+ * SQL for telemetry: idempotent inserts by (device, stream, seq), stream high-water marks, reads.
+ *
+ * Rows carry integer keys (device, stream, owner) resolved here and cached in memory: the keys never
+ * change once committed, so the caches only need forgetting when a transaction that may have
+ * created keys rolls back ({@link TelemetryStore.forget}).
+ */
 import type { Db } from './db.js';
 import { subtreeEnd } from './paths.js';
 
@@ -15,39 +21,124 @@ export interface TelemetryRow {
   received_at: number;
 }
 
+/** One stream's state as ingest sees it; `upTo` and `maxSeq` are kept in step with the database. */
+export interface StreamState {
+  key: number;
+  /** Every seq up to it is committed or refused (persisted in `streams.up_to`). */
+  upTo: number;
+  /** The highest seq stored for the stream, so a seq above it is known absent without a query. */
+  maxSeq: number;
+}
+
+const COLS = 'd.device_id, s.stream, t.seq, t.epoch, t.ts, t.kind, t.data, o.account_id, o.account_path, t.received_at';
+const JOINS = `FROM telemetry_rows t JOIN streams s ON s.key = t.stream_key JOIN telemetry_owners o ON o.key = t.owner_key
+  JOIN telemetry_devices d ON d.key = t.device_key`;
+
 export class TelemetryStore {
-  private readonly insertStmt;
-  private readonly existsStmt;
-  private readonly upToStmt;
-  private readonly setUpToStmt;
+  private readonly st;
+  private readonly deviceKeys = new Map<string, number>();
+  private readonly ownerKeys = new Map<string, number>();
+  private readonly streams = new Map<string, StreamState>();
 
   constructor(private readonly db: Db) {
-    this.insertStmt = db.prepare(
-      `INSERT OR IGNORE INTO telemetry (device_id, stream, seq, epoch, ts, kind, data, account_id, account_path, received_at)
-       VALUES (@device_id, @stream, @seq, @epoch, @ts, @kind, @data, @account_id, @account_path, @received_at)`,
-    );
-    this.existsStmt = db.prepare('SELECT 1 FROM telemetry WHERE device_id = ? AND stream = ? AND seq = ?').pluck();
-    this.upToStmt = db.prepare('SELECT up_to FROM streams WHERE device_id = ? AND stream = ?').pluck();
-    this.setUpToStmt = db.prepare(
-      'INSERT INTO streams (device_id, stream, up_to) VALUES (?, ?, ?) ON CONFLICT (device_id, stream) DO UPDATE SET up_to = excluded.up_to',
-    );
+    this.st = {
+      insert: db.prepare(
+        `INSERT OR IGNORE INTO telemetry_rows (device_key, stream_key, seq, epoch, ts, kind, data, owner_key, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      exists: db.prepare('SELECT 1 FROM telemetry_rows WHERE stream_key = ? AND seq = ?').pluck(),
+      addDevice: db.prepare('INSERT OR IGNORE INTO telemetry_devices (device_id) VALUES (?)'),
+      deviceKey: db.prepare('SELECT key FROM telemetry_devices WHERE device_id = ?').pluck(),
+      addOwner: db.prepare('INSERT OR IGNORE INTO telemetry_owners (account_id, account_path) VALUES (?, ?)'),
+      ownerKey: db.prepare('SELECT key FROM telemetry_owners WHERE account_id = ?').pluck(),
+      addStream: db.prepare('INSERT OR IGNORE INTO streams (device_key, stream, up_to) VALUES (?, ?, 0)'),
+      stream: db.prepare(
+        'SELECT key, up_to AS upTo, (SELECT max(seq) FROM telemetry_rows WHERE stream_key = s.key) AS maxSeq FROM streams s WHERE device_key = ? AND stream = ?',
+      ),
+      // Monotonic: an upTo never goes back, whoever wrote a higher one.
+      setUpTo: db.prepare('UPDATE streams SET up_to = max(up_to, ?) WHERE key = ?'),
+    };
   }
 
-  /** True when the row is new (false: a duplicate, stored once already). */
+  /** Drops every cached key and stream state (after a rollback that may have created some). */
+  forget(): void {
+    this.deviceKeys.clear();
+    this.ownerKeys.clear();
+    this.streams.clear();
+  }
+
+  /** The device's key, created on first use. */
+  deviceKey(deviceId: string): number {
+    let key = this.deviceKeys.get(deviceId);
+    if (key === undefined) {
+      this.st.addDevice.run(deviceId);
+      key = this.st.deviceKey.get(deviceId) as number;
+      this.deviceKeys.set(deviceId, key);
+    }
+    return key;
+  }
+
+  /** The owner's key, created on first use (an account's path never changes). */
+  ownerKey(accountId: string, accountPath: string): number {
+    let key = this.ownerKeys.get(accountId);
+    if (key === undefined) {
+      this.st.addOwner.run(accountId, accountPath);
+      key = this.st.ownerKey.get(accountId) as number;
+      this.ownerKeys.set(accountId, key);
+    }
+    return key;
+  }
+
+  /** The stream's state, created on first use; the same object until {@link forget}. */
+  stream(deviceKey: number, stream: string): StreamState {
+    const id = `${deviceKey} ${stream}`;
+    let s = this.streams.get(id);
+    if (s === undefined) {
+      this.st.addStream.run(deviceKey, stream);
+      const row = this.st.stream.get(deviceKey, stream) as { key: number; upTo: number; maxSeq: number | null };
+      s = { key: row.key, upTo: row.upTo, maxSeq: row.maxSeq ?? 0 };
+      this.streams.set(id, s);
+    }
+    return s;
+  }
+
+  /** Stores one record; true when it is new (false: a duplicate, stored once already). */
+  insertKeyed(s: StreamState, deviceKey: number, seq: number, epoch: number, ts: number, kind: string, data: string, ownerKey: number, receivedAt: number): boolean {
+    const fresh = this.st.insert.run(deviceKey, s.key, seq, epoch, ts, kind, data, ownerKey, receivedAt).changes === 1;
+    if (fresh && seq > s.maxSeq) s.maxSeq = seq;
+    return fresh;
+  }
+
+  /** Whether `seq` of the stream is stored; a seq above the highest stored needs no query. */
+  storedKeyed(s: StreamState, seq: number): boolean {
+    return seq <= s.maxSeq && this.st.exists.get(s.key, seq) !== undefined;
+  }
+
+  /** Persists a higher upTo (in the caller's transaction). */
+  setUpToKeyed(s: StreamState, upTo: number): void {
+    s.upTo = upTo;
+    this.st.setUpTo.run(upTo, s.key);
+  }
+
+  /** True when the row is new (false: a duplicate, stored once already). Resolves keys per call. */
   insert(row: TelemetryRow): boolean {
-    return this.insertStmt.run(row).changes === 1;
+    const device = this.deviceKey(row.device_id);
+    return this.insertKeyed(
+      this.stream(device, row.stream), device, row.seq, row.epoch, row.ts, row.kind, row.data,
+      this.ownerKey(row.account_id, row.account_path), row.received_at,
+    );
   }
 
   exists(deviceId: string, stream: string, seq: number): boolean {
-    return this.existsStmt.get(deviceId, stream, seq) !== undefined;
+    return this.storedKeyed(this.stream(this.deviceKey(deviceId), stream), seq);
   }
 
   upTo(deviceId: string, stream: string): number {
-    return (this.upToStmt.get(deviceId, stream) as number | undefined) ?? 0;
+    return this.stream(this.deviceKey(deviceId), stream).upTo;
   }
 
   setUpTo(deviceId: string, stream: string, upTo: number): void {
-    this.setUpToStmt.run(deviceId, stream, upTo);
+    this.setUpToKeyed(this.stream(this.deviceKey(deviceId), stream), upTo);
   }
 
   /** Records of a device attributed inside `prefix`, by (ts, stream, seq) after the cursor. */
@@ -58,9 +149,10 @@ export class TelemetryStore {
     const [ats, astream, aseq] = q.after ?? (q.desc ? [Number.MAX_SAFE_INTEGER, '\uffff', Number.MAX_SAFE_INTEGER] : [-1, '', 0]);
     return this.db
       .prepare(
-        `SELECT * FROM telemetry WHERE device_id = ? AND account_path >= ? AND account_path < ?
-           AND ts >= ? AND ts < ? AND (ts, stream, seq) ${q.desc ? '<' : '>'} (?, ?, ?)
-         ORDER BY ts ${dir}, stream ${dir}, seq ${dir} LIMIT ?`,
+        `SELECT ${COLS} ${JOINS}
+         WHERE t.device_key = (SELECT key FROM telemetry_devices WHERE device_id = ?) AND o.account_path >= ? AND o.account_path < ?
+           AND t.ts >= ? AND t.ts < ? AND (t.ts, s.stream, t.seq) ${q.desc ? '<' : '>'} (?, ?, ?)
+         ORDER BY t.ts ${dir}, s.stream ${dir}, t.seq ${dir} LIMIT ?`,
       )
       .all(q.deviceId, q.prefix, subtreeEnd(q.prefix), q.from, q.to, ats, astream, aseq, q.limit) as TelemetryRow[];
   }
@@ -69,7 +161,10 @@ export class TelemetryStore {
   anyAttributed(deviceId: string, prefix: string): boolean {
     return (
       this.db
-        .prepare('SELECT 1 FROM telemetry WHERE device_id = ? AND account_path >= ? AND account_path < ? LIMIT 1')
+        .prepare(
+          `SELECT 1 FROM telemetry_rows WHERE device_key = (SELECT key FROM telemetry_devices WHERE device_id = ?)
+             AND owner_key IN (SELECT key FROM telemetry_owners WHERE account_path >= ? AND account_path < ?) LIMIT 1`,
+        )
         .get(deviceId, prefix, subtreeEnd(prefix)) !== undefined
     );
   }
@@ -80,10 +175,10 @@ export class TelemetryStore {
    */
   pruneBefore(cutoff: number, limit: number): number {
     const last = this.db
-      .prepare('SELECT max(rowid) FROM (SELECT rowid, received_at FROM telemetry ORDER BY rowid LIMIT ?) WHERE received_at < ?')
+      .prepare('SELECT max(rowid) FROM (SELECT rowid, received_at FROM telemetry_rows ORDER BY rowid LIMIT ?) WHERE received_at < ?')
       .pluck()
       .get(limit, cutoff) as number | null;
     if (last === null) return 0;
-    return this.db.prepare('DELETE FROM telemetry WHERE rowid <= ? AND received_at < ?').run(last, cutoff).changes;
+    return this.db.prepare('DELETE FROM telemetry_rows WHERE rowid <= ? AND received_at < ?').run(last, cutoff).changes;
   }
 }
