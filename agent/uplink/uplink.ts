@@ -19,6 +19,7 @@ import { deviceTopic, parseDeviceTopic } from '../../protocol/topics.js';
 import type { DurableQueue } from '../queue/queue.js';
 import type { OwnershipStore } from '../state/ownership-state.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
+import { settleMqttPacketMemory } from './mqtt-packet-memory.js';
 import { handleOwnershipMessage } from './ownership-message.js';
 
 /** What the uplink needs; every tunable has its default in its comment. */
@@ -133,8 +134,10 @@ export class Uplink {
       connectTimeout: this.o.connectTimeoutMs ?? 10_000,
       keepalive: this.o.keepaliveS ?? 60,
       resubscribe: false,
+      writeCache: false, // no 65 536 cached number buffers (mqtt-packet-memory.ts)
       ...(this.o.ca ? { ca: this.o.ca } : {}),
     };
+    settleMqttPacketMemory(); // before the first packet is written: months of batches stay flat
     const client = connect(this.o.url, options);
     this.client = client;
     client.on('connect', () => this.onConnect(client));
