@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import { pino, type Logger } from 'pino';
-import { SerialPort, type SerialPortOpenOptions } from 'serialport';
+import { createSerialPort, type SerialPortStream } from '../obd/serial-port.js';
 import { NmeaFixTracker, NmeaLineFramer, type GnssFix, type NmeaSentence } from './nmea-parser.js';
 
 /** Options of {@link GnssReader}. */
@@ -25,7 +25,7 @@ export interface GnssReaderOptions {
 
 /** Events: `sentence` for each accepted sentence, `connected` / `disconnected` for the port. */
 export class GnssReader extends EventEmitter<{ sentence: [NmeaSentence]; connected: []; disconnected: [] }> {
-  private port: SerialPort | undefined;
+  private port: SerialPortStream | undefined;
   private framer = new NmeaLineFramer();
   private readonly tracker = new NmeaFixTracker();
   private running = false;
@@ -70,12 +70,7 @@ export class GnssReader extends EventEmitter<{ sentence: [NmeaSentence]; connect
 
   private async connect(): Promise<void> {
     if (!this.running) return;
-    const port = new SerialPort({
-      path: this.opts.path,
-      baudRate: this.opts.baudRate ?? 9600,
-      autoOpen: false,
-      ...(this.opts.binding ? { binding: this.opts.binding } : {}),
-    } as SerialPortOpenOptions<never>);
+    const port = createSerialPort({ path: this.opts.path, baudRate: this.opts.baudRate ?? 9600, binding: this.opts.binding });
     try {
       await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     } catch (err) {
@@ -104,7 +99,7 @@ export class GnssReader extends EventEmitter<{ sentence: [NmeaSentence]; connect
     }
   }
 
-  private onClose(port: SerialPort): void {
+  private onClose(port: SerialPortStream): void {
     port.removeAllListeners();
     port.on('error', () => undefined);
     if (this.port !== port) return;

@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import { pino, type Logger } from 'pino';
-import { SerialPort, type SerialPortOpenOptions } from 'serialport';
+import { createSerialPort, type SerialPortStream } from './serial-port.js';
 import { assembleMessages, Elm327Framer, parseResponse, type Elm327Response, type ElmErrorKind, type ObdMessage } from './elm327-parser.js';
 
 /** Options of {@link Elm327}. */
@@ -65,7 +65,7 @@ interface Pending {
 
 /** Events: `ready` after each successful initialisation, `disconnected` when the port is lost. */
 export class Elm327 extends EventEmitter<{ ready: []; disconnected: [] }> {
-  private port: SerialPort | undefined;
+  private port: SerialPortStream | undefined;
   private readonly framer = new Elm327Framer();
   private pending: Pending | undefined;
   private chain: Promise<unknown> = Promise.resolve();
@@ -191,12 +191,7 @@ export class Elm327 extends EventEmitter<{ ready: []; disconnected: [] }> {
 
   private async connect(): Promise<void> {
     if (!this.running) return;
-    const port = new SerialPort({
-      path: this.opts.path,
-      baudRate: this.opts.baudRate ?? 38400,
-      autoOpen: false,
-      ...(this.opts.binding ? { binding: this.opts.binding } : {}),
-    } as SerialPortOpenOptions<never>);
+    const port = createSerialPort({ path: this.opts.path, baudRate: this.opts.baudRate ?? 38400, binding: this.opts.binding });
     try {
       await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     } catch (err) {
@@ -235,7 +230,7 @@ export class Elm327 extends EventEmitter<{ ready: []; disconnected: [] }> {
     if (this.port?.isOpen) this.port.close(() => undefined);
   }
 
-  private onClose(port: SerialPort): void {
+  private onClose(port: SerialPortStream): void {
     port.removeAllListeners();
     port.on('error', () => undefined); // a late error from a dead port must not crash the agent
     if (this.port !== port) return;
