@@ -1,4 +1,9 @@
-/** SQL for the accounts tree. Returns undefined for "not found"; services decide the error. */
+/**
+ * SQL for the accounts tree. Returns undefined for "not found"; services decide the error.
+ * Statements are prepared once per store. The three counts of an account are columns that triggers
+ * keep right (migration 2), so reading them costs nothing beyond the row.
+ */
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import { subtreeEnd } from './paths.js';
 
@@ -12,70 +17,70 @@ export interface AccountRow {
   created_at: number;
 }
 
+/** An account with its counters (maintained by triggers; devices count only live ones). */
 export interface AccountWithCounts extends AccountRow {
   child_count: number;
   device_count: number;
   user_count: number;
 }
 
-const COUNTS = `
-  (SELECT count(*) FROM accounts c WHERE c.parent_id = a.id) AS child_count,
-  (SELECT count(*) FROM devices d WHERE d.account_id = a.id AND d.deleted_at IS NULL) AS device_count,
-  (SELECT count(*) FROM users u WHERE u.account_id = a.id) AS user_count`;
-
 export class AccountStore {
+  private readonly cache = new Map<string, Statement>();
+
   constructor(private readonly db: Db) {}
 
+  private st(sql: string): Statement {
+    let s = this.cache.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.cache.set(sql, s);
+    }
+    return s;
+  }
+
   get(id: string): AccountRow | undefined {
-    return this.db.prepare('SELECT * FROM accounts WHERE id = ?').get(id) as AccountRow | undefined;
+    return this.st('SELECT * FROM accounts WHERE id = ?').get(id) as AccountRow | undefined;
   }
 
   getWithCounts(id: string): AccountWithCounts | undefined {
-    return this.db.prepare(`SELECT a.*, ${COUNTS} FROM accounts a WHERE a.id = ?`).get(id) as AccountWithCounts | undefined;
+    return this.st('SELECT * FROM accounts WHERE id = ?').get(id) as AccountWithCounts | undefined;
   }
 
   root(): AccountRow | undefined {
-    return this.db.prepare('SELECT * FROM accounts WHERE parent_id IS NULL').get() as AccountRow | undefined;
+    return this.st('SELECT * FROM accounts WHERE parent_id IS NULL').get() as AccountRow | undefined;
   }
 
   /** The subtree under `prefix` in tree (path) order, after `afterPath`, one index range scan. */
   listSubtree(prefix: string, afterPath: string | null, limit: number): AccountWithCounts[] {
-    const from = afterPath ?? '';
-    return this.db
-      .prepare(
-        `SELECT a.*, ${COUNTS} FROM accounts a
-         WHERE a.path >= ? AND a.path < ? AND a.path > ? ORDER BY a.path LIMIT ?`,
-      )
-      .all(prefix, subtreeEnd(prefix), from, limit) as AccountWithCounts[];
+    return this.st('SELECT * FROM accounts WHERE path >= ? AND path < ? AND path > ? ORDER BY path LIMIT ?')
+      .all(prefix, subtreeEnd(prefix), afterPath ?? '', limit) as AccountWithCounts[];
   }
 
   /** Rows for the given ids (the chain of a path), unordered. */
   byIds(ids: readonly string[]): AccountRow[] {
     if (ids.length === 0) return [];
     const marks = ids.map(() => '?').join(',');
-    return this.db.prepare(`SELECT * FROM accounts WHERE id IN (${marks})`).all(...ids) as AccountRow[];
+    return this.st(`SELECT * FROM accounts WHERE id IN (${marks})`).all(...ids) as AccountRow[];
   }
 
   insert(row: AccountRow): void {
-    this.db
-      .prepare(
-        `INSERT INTO accounts (id, name, parent_id, path, depth, settings, created_at)
-         VALUES (@id, @name, @parent_id, @path, @depth, @settings, @created_at)`,
-      )
-      .run(row);
+    this.st(
+      `INSERT INTO accounts (id, name, parent_id, path, depth, settings, created_at)
+       VALUES (@id, @name, @parent_id, @path, @depth, @settings, @created_at)`,
+    ).run(row);
   }
 
   update(id: string, fields: { name: string; settings: string }): void {
-    this.db.prepare('UPDATE accounts SET name = @name, settings = @settings WHERE id = @id').run({ id, ...fields });
+    this.st('UPDATE accounts SET name = @name, settings = @settings WHERE id = @id').run({ id, ...fields });
   }
 
   delete(id: string): void {
-    this.db.prepare('DELETE FROM accounts WHERE id = ?').run(id);
+    this.st('DELETE FROM accounts WHERE id = ?').run(id);
   }
 
   /** Every account strictly below `prefix` whose settings are set (for re-pushing ownership). */
   countSubtree(prefix: string): number {
-    const r = this.db.prepare('SELECT count(*) AS n FROM accounts WHERE path >= ? AND path < ?').get(prefix, subtreeEnd(prefix)) as { n: number };
+    const r = this.st('SELECT count(*) AS n FROM accounts WHERE path >= ? AND path < ?').get(prefix, subtreeEnd(prefix)) as { n: number };
     return r.n;
   }
 }

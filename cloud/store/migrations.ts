@@ -141,4 +141,67 @@ export const MIGRATIONS: readonly string[] = [
     JOIN streams s ON s.key = t.stream_key
     JOIN telemetry_owners o ON o.key = t.owner_key;
   `,
+  `
+  -- 2. Counters and leaner device indexes (docs/benchmarks-visibility.md, bench-assign).
+  -- childCount, deviceCount and userCount of an account are columns kept right by triggers, so
+  -- listing 100 accounts reads 100 rows instead of running 300 count subqueries. deviceCount counts
+  -- live devices only (deleted_at IS NULL). Every insert, delete and change of the owning column
+  -- (and of deleted_at) is covered, whichever code path makes it.
+  ALTER TABLE accounts ADD COLUMN child_count INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE accounts ADD COLUMN device_count INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE accounts ADD COLUMN user_count INTEGER NOT NULL DEFAULT 0;
+  UPDATE accounts SET child_count = c.n
+    FROM (SELECT parent_id, count(*) AS n FROM accounts WHERE parent_id IS NOT NULL GROUP BY parent_id) c
+    WHERE c.parent_id = accounts.id;
+  UPDATE accounts SET device_count = c.n
+    FROM (SELECT account_id, count(*) AS n FROM devices WHERE deleted_at IS NULL GROUP BY account_id) c
+    WHERE c.account_id = accounts.id;
+  UPDATE accounts SET user_count = c.n
+    FROM (SELECT account_id, count(*) AS n FROM users GROUP BY account_id) c
+    WHERE c.account_id = accounts.id;
+
+  CREATE TRIGGER accounts_count_insert AFTER INSERT ON accounts WHEN NEW.parent_id IS NOT NULL BEGIN
+    UPDATE accounts SET child_count = child_count + 1 WHERE id = NEW.parent_id;
+  END;
+  CREATE TRIGGER accounts_count_delete AFTER DELETE ON accounts WHEN OLD.parent_id IS NOT NULL BEGIN
+    UPDATE accounts SET child_count = child_count - 1 WHERE id = OLD.parent_id;
+  END;
+  CREATE TRIGGER accounts_count_update AFTER UPDATE OF parent_id ON accounts
+    WHEN OLD.parent_id IS NOT NEW.parent_id BEGIN
+    UPDATE accounts SET child_count = child_count - 1 WHERE id = OLD.parent_id;
+    UPDATE accounts SET child_count = child_count + 1 WHERE id = NEW.parent_id;
+  END;
+
+  CREATE TRIGGER users_count_insert AFTER INSERT ON users BEGIN
+    UPDATE accounts SET user_count = user_count + 1 WHERE id = NEW.account_id;
+  END;
+  CREATE TRIGGER users_count_delete AFTER DELETE ON users BEGIN
+    UPDATE accounts SET user_count = user_count - 1 WHERE id = OLD.account_id;
+  END;
+  CREATE TRIGGER users_count_update AFTER UPDATE OF account_id ON users
+    WHEN OLD.account_id IS NOT NEW.account_id BEGIN
+    UPDATE accounts SET user_count = user_count - 1 WHERE id = OLD.account_id;
+    UPDATE accounts SET user_count = user_count + 1 WHERE id = NEW.account_id;
+  END;
+
+  CREATE TRIGGER devices_count_insert AFTER INSERT ON devices WHEN NEW.deleted_at IS NULL BEGIN
+    UPDATE accounts SET device_count = device_count + 1 WHERE id = NEW.account_id;
+  END;
+  CREATE TRIGGER devices_count_delete AFTER DELETE ON devices WHEN OLD.deleted_at IS NULL BEGIN
+    UPDATE accounts SET device_count = device_count - 1 WHERE id = OLD.account_id;
+  END;
+  CREATE TRIGGER devices_count_update AFTER UPDATE OF account_id, deleted_at ON devices
+    WHEN OLD.account_id IS NOT NEW.account_id OR OLD.deleted_at IS NOT NEW.deleted_at BEGIN
+    UPDATE accounts SET device_count = device_count - 1 WHERE id = OLD.account_id AND OLD.deleted_at IS NULL;
+    UPDATE accounts SET device_count = device_count + 1 WHERE id = NEW.account_id AND NEW.deleted_at IS NULL;
+  END;
+
+  -- devices_owner served only the device count; the counter replaces it, and a move no longer
+  -- rewrites an index entry per device for it. devices_unit no longer holds the epoch, which every
+  -- move changes; the highest epoch of a unit id reads its few rows (a unit is rarely registered
+  -- more than a few times).
+  DROP INDEX devices_owner;
+  DROP INDEX devices_unit;
+  CREATE INDEX devices_unit ON devices(unit_id);
+  `,
 ];
