@@ -142,7 +142,7 @@ export async function startBroker(deps: BrokerDeps): Promise<BrokerHandle> {
     mqttsPort,
     async close() {
       clearInterval(pruner);
-      ingest.flush();
+      await ingest.stop(); // every queued batch committed, synced and acknowledged
       await Promise.all(listeners.map((l) => l.close()));
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
     },

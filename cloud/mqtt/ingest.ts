@@ -1,9 +1,12 @@
 /**
  * Telemetry ingest with group commit: batches that arrive in the same tick are validated,
  * attributed record by record and stored in ONE transaction (one fsync with synchronous=FULL),
- * then each is acknowledged on `telemetry/ack` and fanned out to the owners' topicRoots.
- * The MQTT PUBACK (the hook's `done`) is sent after the commit too.
+ * then each is acknowledged on `telemetry/ack` and fanned out to the owners' topicRoots once the
+ * commit is on disk (the WAL is synced off the event loop, ./wal-sync.ts). The MQTT PUBACK (the
+ * hook's `done`) is sent after that too.
  */
+import type { Statement } from 'better-sqlite3';
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import {
   MAX_BATCH_BYTES, MAX_RECORDS_PER_BATCH, MAX_RECORD_BYTES, StreamSchema, TelemetryRecordSchema,
@@ -15,6 +18,7 @@ import type { Metrics } from '../metrics.js';
 import type { Db } from '../store/db.js';
 import type { DeviceLinkStore } from '../store/device-link-store.js';
 import type { StreamState, TelemetryStore } from '../store/telemetry-store.js';
+import { WalSync } from './wal-sync.js';
 
 /** Records dated more than this ahead of the registry's clock are refused (contract). */
 export const MAX_FUTURE_MS = 10 * 60_000;
@@ -48,8 +52,26 @@ interface Pending {
   done: (outcome: BatchOutcome | undefined) => void;
 }
 
+/** What makes a group's commit durable before its acks go (see ./wal-sync.ts). */
+export interface CommitSync {
+  after(then: (ok: boolean) => void): void;
+  stop(): Promise<void>;
+}
+
+interface Durable {
+  sync: CommitSync;
+  normal: Statement;
+  restore: Statement;
+}
+
 export interface IngestDeps {
   db: Db;
+  /**
+   * Default: commit at synchronous=NORMAL and sync the WAL off the event loop before acking, when
+   * the connection is a WAL file at synchronous=FULL. `false`: commit at the connection's own level
+   * (the sync blocks the event loop). An object: used instead of syncing the WAL (tests).
+   */
+  sync?: CommitSync | false;
   telemetry: TelemetryStore;
   links: DeviceLinkStore;
   metrics: Metrics;
@@ -62,6 +84,7 @@ export class Ingest {
   private scheduled = false;
   private readonly intervals = new Map<string, Interval[]>();
   private readonly log: Logger;
+  private durable: Durable | null | undefined;
 
   constructor(private readonly deps: IngestDeps) {
     this.log = deps.log.child({ mod: 'ingest' });
@@ -88,8 +111,11 @@ export class Ingest {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
+    const durable = this.durability();
     let outcomes: (BatchOutcome | undefined)[];
+    let committed = false;
     try {
+      durable?.normal.run();
       outcomes = this.deps.db.transaction(() => {
         const touched = new Set<StreamState>();
         const out = batch.map((p) => this.store(p, touched));
@@ -99,6 +125,7 @@ export class Ingest {
         for (const [id, at] of seen) this.deps.links.touchLastSeen(id, at);
         return out;
       })();
+      committed = true;
     } catch (err) {
       // Keys and stream states cached during the rolled-back transaction may not exist: reload.
       this.deps.telemetry.forget();
@@ -106,12 +133,37 @@ export class Ingest {
       // PUBACK without telemetry/ack makes the agent resend later, which is safe (idempotent).
       this.log.error({ err, batches: batch.length }, 'telemetry commit failed; agents will resend');
       outcomes = batch.map(() => undefined);
+    } finally {
+      durable?.restore.run();
     }
-    batch.forEach((p, i) => {
-      const o = outcomes[i];
-      if (o) this.deps.metrics.ackLatency.observe((this.deps.now() - p.receivedAt) / 1000);
-      p.done(o);
-    });
+    const release = (ok: boolean) =>
+      batch.forEach((p, i) => {
+        const o = ok ? outcomes[i] : undefined;
+        if (o) this.deps.metrics.ackLatency.observe((this.deps.now() - p.receivedAt) / 1000);
+        p.done(o);
+      });
+    if (committed && durable) durable.sync.after(release);
+    else release(true);
+  }
+
+  /** Flushes what is queued and waits until every commit is on disk and acknowledged. */
+  async stop(): Promise<void> {
+    this.flush();
+    if (this.durable) await this.durable.sync.stop();
+  }
+
+  /**
+   * The WAL-synced commit applies when the connection commits with synchronous=FULL (or EXTRA) in
+   * WAL mode on a file: decided once, at the first flush.
+   */
+  private durability(): Durable | null {
+    if (this.durable !== undefined) return this.durable;
+    const { db } = this.deps;
+    const level = db.pragma('synchronous', { simple: true }) as number;
+    const wal = String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
+    if (this.deps.sync === false || !wal || db.memory || level < 2) return (this.durable = null);
+    const sync = this.deps.sync ?? new WalSync(`${resolve(db.name)}-wal`, (err) => this.log.error({ err }, 'telemetry WAL sync failed; agents will resend'));
+    return (this.durable = { sync, normal: db.prepare('PRAGMA synchronous = NORMAL'), restore: db.prepare(`PRAGMA synchronous = ${level}`) });
   }
 
   private history(deviceId: string): Interval[] {
