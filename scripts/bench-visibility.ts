@@ -4,14 +4,15 @@
  * users, inserted directly with one fixed password hash so setup takes seconds. Then, in one run:
  *
  * - `GET /v1/accounts?limit=100` through Fastify's inject (auth hook, subtree range scan, counts,
- *   serialization): p50/p99 for actors at the root, in the middle and deep down;
+ *   serialization): p50/p99 for actors at the root, in the middle and deep down, and for the root
+ *   with a cursor half way through its walk;
  * - a sees-account check (target path by primary key + `authorize`), with the actor already
  *   loaded (what a request pays after authentication) and with the actor loaded too, against a
  *   plain indexed primary-key lookup of an account, interleaved in rounds to share the noise.
  *
  *   npm run build && node dist/scripts/bench-visibility.js [accounts=100000] [users=10000] [requests=2000] [cacheMb]
  *
- * `cacheMb` sets SQLite's page cache for the run (default: SQLite's 2 MB, as the registry runs).
+ * `cacheMb` sets SQLite's page cache for the run (default: what openDb sets, as the registry runs).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, cpus, tmpdir } from 'node:os';
@@ -21,6 +22,7 @@ import { buildApp, type App } from '../cloud/app.js';
 import { loadConfig } from '../cloud/config.js';
 import { authorize, type Actor, type DeviceAccess } from '../cloud/domain/permissions.js';
 import { ensureRoot } from '../cloud/services/bootstrap.js';
+import { encodeCursor } from '../cloud/services/cursor.js';
 import { hashSecret } from '../cloud/services/secrets.js';
 import { openDb, type Db } from '../cloud/store/db.js';
 
@@ -95,14 +97,14 @@ interface Latency {
 }
 
 /** p50/p99 in ms of `GET /v1/accounts?limit=100` for one actor. */
-async function listLatency(app: App, token: string, n: number): Promise<Latency> {
+async function listLatency(app: App, token: string, n: number, url = '/v1/accounts?limit=100'): Promise<Latency> {
   const times: number[] = [];
   const cpu: number[] = [];
   let items = 0;
   for (let i = 0; i < n + 50; i++) {
     const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
-    const res = await app.http.inject({ method: 'GET', url: '/v1/accounts?limit=100', headers: { authorization: `Bearer ${token}` } });
+    const res = await app.http.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
     const dt = Number(process.hrtime.bigint() - t0) / 1e6;
     const dc = process.cpuUsage(c0);
     if (res.statusCode !== 200) throw new Error(`GET /v1/accounts answered ${res.statusCode}`);
@@ -189,13 +191,19 @@ async function main(): Promise<void> {
 
     const rootUser = app.services.ctx.users.byEmail('root@bench.local')!.id;
     const rows: string[] = [];
-    for (const [label, token] of listActors(db, tree, app, rootUser)) {
+    const actors = listActors(db, tree, app, rootUser);
+    for (const [label, token] of actors) {
       const r = await listLatency(app, token, REQUESTS);
       rows.push(`| ${label} | ${r.items} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${r.cpuP99.toFixed(3)} |`);
     }
+    // A page in the middle of the root's walk: the cursor must seek, not scan from the first row.
+    const middle = [...tree.paths].sort()[Math.floor(tree.paths.length / 2)]!;
+    const mid = await listLatency(app, actors[0]![1], REQUESTS, `/v1/accounts?limit=100&cursor=${encodeCursor(middle)}`);
+    rows.push(`| root admin, page at the 50% cursor | ${mid.items} | ${mid.p50.toFixed(3)} | ${mid.p99.toFixed(3)} | ${mid.cpuP99.toFixed(3)} |`);
     const ns = compare(visibilityContenders(db, tree, users), 20_000, 15);
     const base = Object.values(ns)[0]!;
-    report({ setupMs, tree, users: users.length, rows, ns, base });
+    const cacheMb = Math.round(-(db.pragma('cache_size', { simple: true }) as number) / 1024);
+    report({ cacheMb, setupMs, tree, users: users.length, rows, ns, base });
     await app.http.close();
   } finally {
     db.close();
@@ -203,13 +211,13 @@ async function main(): Promise<void> {
   }
 }
 
-function report(r: { setupMs: number; tree: Tree; users: number; rows: string[]; ns: Record<string, number>; base: number }): void {
+function report(r: { cacheMb: number; setupMs: number; tree: Tree; users: number; rows: string[]; ns: Record<string, number>; base: number }): void {
   const depthCounts = r.tree.depths.reduce<number[]>((acc, d) => ((acc[d] = (acc[d] ?? 0) + 1), acc), []);
   const lines = [
     `## bench-visibility (${new Date().toISOString()})`,
     '',
     `${r.tree.ids.length.toLocaleString('en')} accounts (max depth ${Math.max(...r.tree.depths)}; per depth ${depthCounts.join(' / ')}), ${r.users.toLocaleString('en')} users; setup ${r.setupMs} ms.`,
-    `SQLite page cache: ${CACHE_MB > 0 ? `${CACHE_MB} MB` : 'default (2 MB)'}. Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}.`,
+    `SQLite page cache: ${r.cacheMb} MB${CACHE_MB > 0 ? ' (set by the cacheMb argument)' : ' (as the registry opens it)'}. Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}.`,
     '',
     `### GET /v1/accounts?limit=100 (inject, ${REQUESTS} requests per actor after 50 warm-up)`,
     '',

@@ -16,13 +16,32 @@ export function parseSettings(json: string): Settings {
   return SettingsSchema.parse(JSON.parse(json));
 }
 
+/**
+ * Parsed settings by their stored JSON (most accounts share a few, `{}` above all): a list of 100
+ * accounts parses each distinct one once. Frozen, because the object is shared. Bounded.
+ */
+const settingsCache = new Map<string, Settings>();
+const SETTINGS_CACHE_MAX = 1024;
+
+function cachedSettings(json: string): Settings {
+  let s = settingsCache.get(json);
+  if (!s) {
+    s = parseSettings(json);
+    if (s.obdPids) Object.freeze(s.obdPids);
+    Object.freeze(s);
+    if (settingsCache.size >= SETTINGS_CACHE_MAX) settingsCache.clear();
+    settingsCache.set(json, s);
+  }
+  return s;
+}
+
 export function toAccount(r: AccountWithCounts): Account {
   return {
     id: r.id,
     name: r.name,
     parentId: r.parent_id,
     depth: r.depth,
-    settings: parseSettings(r.settings),
+    settings: cachedSettings(r.settings),
     childCount: r.child_count,
     deviceCount: r.device_count,
     userCount: r.user_count,

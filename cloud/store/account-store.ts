@@ -24,6 +24,9 @@ export interface AccountWithCounts extends AccountRow {
   user_count: number;
 }
 
+const LIST_COLS = 'id, name, parent_id, path, depth, settings, created_at, child_count, device_count, user_count';
+type ListRow = [string, string, string | null, string, number, string, number, number, number, number];
+
 export class AccountStore {
   private readonly cache = new Map<string, Statement>();
 
@@ -38,6 +41,10 @@ export class AccountStore {
     return s;
   }
 
+  private rawSt(sql: string): Statement {
+    return this.st(sql).raw(true);
+  }
+
   get(id: string): AccountRow | undefined {
     return this.st('SELECT * FROM accounts WHERE id = ?').get(id) as AccountRow | undefined;
   }
@@ -50,10 +57,23 @@ export class AccountStore {
     return this.st('SELECT * FROM accounts WHERE parent_id IS NULL').get() as AccountRow | undefined;
   }
 
-  /** The subtree under `prefix` in tree (path) order, after `afterPath`, one index range scan. */
+  /**
+   * The subtree under `prefix` in tree (path) order, after `afterPath`: one index range scan that
+   * starts at the cursor. (With `path >= prefix AND path > after` SQLite seeks with one bound and
+   * filters the other: page n cost O(n) rows.) Rows come as arrays and are built here with one
+   * fixed shape, which is faster than better-sqlite3's per-column object building.
+   */
   listSubtree(prefix: string, afterPath: string | null, limit: number): AccountWithCounts[] {
-    return this.st('SELECT * FROM accounts WHERE path >= ? AND path < ? AND path > ? ORDER BY path LIMIT ?')
-      .all(prefix, subtreeEnd(prefix), afterPath ?? '', limit) as AccountWithCounts[];
+    const end = subtreeEnd(prefix);
+    // SQLite compares TEXT as UTF-8 bytes (BINARY collation), as Buffer.compare does.
+    const fromCursor = afterPath !== null && Buffer.compare(Buffer.from(afterPath), Buffer.from(prefix)) >= 0;
+    const rows = fromCursor
+      ? this.rawSt(`SELECT ${LIST_COLS} FROM accounts WHERE path > ? AND path < ? ORDER BY path LIMIT ?`).all(afterPath, end, limit)
+      : this.rawSt(`SELECT ${LIST_COLS} FROM accounts WHERE path >= ? AND path < ? ORDER BY path LIMIT ?`).all(prefix, end, limit);
+    return (rows as ListRow[]).map((r) => ({
+      id: r[0], name: r[1], parent_id: r[2], path: r[3], depth: r[4], settings: r[5], created_at: r[6],
+      child_count: r[7], device_count: r[8], user_count: r[9],
+    }));
   }
 
   /** Rows for the given ids (the chain of a path), unordered. */
