@@ -12,7 +12,11 @@
  * taken after a full GC (what is retained, not what is merely uncollected).
  *
  * An hour at 1 Hz is 3 600 `obd` + 3 600 `gnss` records (+ `status`); at 25 ms per reading that is
- * about 90 s of wall time.
+ * about 90 s of wall time. The report ends with the second half's range of RSS, heap and external
+ * memory (flat means a narrow range) and how many distinct telemetry batch sizes were sent: the
+ * simulated vehicle's changing values make hundreds, the synthetic readings a handful, which is
+ * what once made `external` grow with `sim` only (mqtt-packet kept a buffer-pool slab per new
+ * size; see agent/uplink/mqtt-packet-memory.ts).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -85,7 +89,9 @@ async function parent(): Promise<void> {
   const target = Math.round(hours * 3600 * 2);
   const broker = await Aedes.createBroker();
   let received = 0;
+  const lengths = new Set<number>();
   broker.subscribe(deviceTopic(UNIT, 'telemetry'), (packet, cb) => {
+    lengths.add(packet.payload.length);
     const batch = TelemetryBatchSchema.parse(JSON.parse(packet.payload.toString()));
     const seqs = batch.records.map((r) => (r as { seq: number }).seq);
     received += batch.records.filter((r) => (r as { kind: string }).kind !== 'status').length;
@@ -123,6 +129,7 @@ async function parent(): Promise<void> {
   proc.kill('SIGTERM');
   await new Promise((r) => proc.once('exit', r));
   report(samples, `${hours} hour-equivalent(s) of 1 Hz OBD + GNSS readings (${received} records, ${source} sources) at ${intervalMs} ms per reading`);
+  console.log(`telemetry batches of ${lengths.size} distinct sizes (${[...lengths].filter((l) => l < 16_000).length} under 16 000 bytes)`);
   server.close();
   broker.close();
   rmSync(stateDir, { recursive: true, force: true });
@@ -145,8 +152,12 @@ function report(samples: Sample[], title: string): void {
     if (s) console.log(`${String(p * 10).padStart(7)}%  ${String(s.records).padStart(7)}  ${(s.t / 1000).toFixed(1).padStart(6)}  ${mb(s.rss).padStart(6)}  ${mb(s.heapUsed).padStart(7)}  ${mb(s.external).padStart(11)}`);
   }
   const rss = samples.map((s) => s.rss);
-  const second = rss.slice(Math.floor(rss.length / 2));
-  console.log(`RSS peak ${mb(Math.max(...rss))} MB; second half min ${mb(Math.min(...second))} / max ${mb(Math.max(...second))} MB`);
+  console.log(`RSS peak ${mb(Math.max(...rss))} MB`);
+  const second = samples.slice(Math.floor(samples.length / 2));
+  for (const key of ['rss', 'heapUsed', 'external'] as const) {
+    const v = second.map((s) => s[key]);
+    console.log(`${key.padEnd(8)} second half min ${mb(Math.min(...v))} / max ${mb(Math.max(...v))} MB`);
+  }
 }
 
 if (process.argv[2] === 'child') await child();
