@@ -127,7 +127,7 @@ export class AssignmentService {
   private apply(actor: Actor, target: AccountRow, plan: readonly { item: AssignItem; from: DeviceRef }[]): void {
     const moving = plan.filter((p) => p.item.status === 'moved');
     if (moving.length === 0) return;
-    this.store.moveAll(moving.map((p) => p.item.deviceId), { id: target.id, path: target.path }, this.ctx.now());
+    this.store.moveAll(moving.map((p) => ({ id: p.from.id, epoch: p.from.epoch })), { id: target.id, path: target.path }, this.ctx.now());
     recordAudit(this.ctx, actor, {
       action: 'device.assign',
       resourceType: 'account',

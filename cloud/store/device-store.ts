@@ -170,18 +170,22 @@ export class DeviceStore {
 
   /**
    * Moves these devices to one owner: each epoch + 1 and `issued_at = now`, the open interval closed
-   * at `now` and a new one opened. Three set-based statements; the caller holds the transaction.
+   * at `now` and a new one opened. `from` is each device's current epoch, as planned inside the
+   * caller's transaction, so the new intervals are written from it without reading the devices
+   * table again. Three set-based statements; the caller holds the transaction.
    */
-  moveAll(ids: readonly string[], owner: { id: string; path: string }, now: number): void {
+  moveAll(moves: readonly { id: string; epoch: number }[], owner: { id: string; path: string }, now: number): void {
     // In key order, each statement walks its B-trees forward instead of hopping between pages.
-    const json = JSON.stringify([...ids].sort());
-    this.st(`UPDATE ownership SET to_ts = ? WHERE device_id IN (${IDS}) AND to_ts IS NULL`).run(now, json);
+    const sorted = [...moves].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const ids = JSON.stringify(sorted.map((m) => m.id));
+    const keys = JSON.stringify(sorted.map((m) => [m.id, m.epoch]));
+    this.st(`UPDATE ownership SET to_ts = ? WHERE device_id IN (${IDS}) AND to_ts IS NULL`).run(now, ids);
     this.st(`UPDATE devices SET account_id = ?, account_path = ?, epoch = epoch + 1, issued_at = ? WHERE id IN (${IDS})`)
-      .run(owner.id, owner.path, now, json);
+      .run(owner.id, owner.path, now, ids);
     this.st(
       `INSERT INTO ownership (device_id, epoch, account_id, account_path, from_ts, to_ts)
-       SELECT id, epoch, account_id, account_path, ?, NULL FROM devices WHERE id IN (${IDS})`,
-    ).run(now, json);
+       SELECT value ->> 0, (value ->> 1) + 1, ?, ?, ?, NULL FROM json_each(?)`,
+    ).run(owner.id, owner.path, now, keys);
   }
 
   /** The ownership history of one device, oldest first. */
