@@ -14,6 +14,7 @@ import { buildApp } from '../cloud/app.js';
 import { loadConfig } from '../cloud/config.js';
 import { Ingest, type BatchOutcome } from '../cloud/mqtt/ingest.js';
 import { ensureRoot } from '../cloud/services/bootstrap.js';
+import { startCheckpointer } from '../cloud/store/checkpointer.js';
 import { openDb } from '../cloud/store/db.js';
 import { TelemetryStore } from '../cloud/store/telemetry-store.js';
 
@@ -23,6 +24,8 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'bench-inproc-'));
   const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', MQTT_PORT: '0', HOST: '127.0.0.1' });
   const db = openDb(dir);
+  // WAL checkpoints off the event loop, as `npm start` runs them (cloud/server.ts).
+  const checkpointer = process.env.BENCH_CHECKPOINTER === '0' ? undefined : startCheckpointer(db);
   const log = pino({ level: 'silent' });
   const app = await buildApp({ config, db, log });
   await ensureRoot(app.services.ctx, { email: 'bench@x.test', password: 'bench-password' });
@@ -39,8 +42,11 @@ async function main() {
     devs.push({ id: reg.id, unitId, epoch: reg.epoch, next: 1 });
   }
   const ctx = app.services.ctx;
-  // INGEST_SYNC=blocking: commit at synchronous=FULL on the event loop (the old way), to compare.
-  const sync = process.env.INGEST_SYNC === 'blocking' ? { sync: false as const } : {};
+  // INGEST_SYNC=blocking: commit at synchronous=FULL on the event loop (the old way), to compare;
+  // INGEST_SYNC=none: no sync at all (not durable), to see the CPU cost of a commit alone.
+  const none = { after: (then: (ok: boolean) => void) => then(true), stop: async () => undefined };
+  const mode = process.env.INGEST_SYNC;
+  const sync = mode === 'blocking' ? { sync: false as const } : mode === 'none' ? { sync: none } : {};
   const ingest = new Ingest({ db: ctx.db, telemetry: new TelemetryStore(ctx.db), links: ctx.links, metrics: app.metrics, log, now: ctx.now, ...sync });
   let bytes = 0;
   let outstanding = 0;
@@ -80,6 +86,7 @@ async function main() {
       `CPU ${((cpu.user + cpu.system) / batches).toFixed(1)} us/batch, ${((secs * 1000) / commits).toFixed(2)} ms/commit, rows ${rows}, out ${(bytes / 1e6).toFixed(1)} MB`,
   );
   await app.http.close();
+  await checkpointer?.stop();
   db.close();
   rmSync(dir, { recursive: true, force: true });
 }
