@@ -109,6 +109,7 @@ export function startCheckpointer(db: Db, options: CheckpointerOptions = {}): Ch
     async stop() {
       if (!alive || stopping) return;
       stopping = true;
+      worker.ref(); // the final checkpoint must finish even if nothing else keeps the process up
       await ask({ stop: true }).catch(() => undefined);
       alive = false;
       await worker.terminate();
