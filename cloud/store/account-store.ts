@@ -4,7 +4,7 @@
  * keep right (migration 2), so reading them costs nothing beyond the row.
  */
 import type { Statement } from 'better-sqlite3';
-import type { Db } from './db.js';
+import { statements, type Db } from './db.js';
 import { subtreeEnd } from './paths.js';
 
 export interface AccountRow {
@@ -28,17 +28,10 @@ const LIST_COLS = 'id, name, parent_id, path, depth, settings, created_at, child
 type ListRow = [string, string, string | null, string, number, string, number, number, number, number];
 
 export class AccountStore {
-  private readonly cache = new Map<string, Statement>();
+  private readonly st: (sql: string) => Statement;
 
-  constructor(private readonly db: Db) {}
-
-  private st(sql: string): Statement {
-    let s = this.cache.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.cache.set(sql, s);
-    }
-    return s;
+  constructor(db: Db) {
+    this.st = statements(db);
   }
 
   private rawSt(sql: string): Statement {

@@ -1,5 +1,6 @@
 /** SQL for the audit log: append-only, read by subtree scope. */
-import type { Db } from './db.js';
+import type { Statement } from 'better-sqlite3';
+import { statements, type Db } from './db.js';
 import { subtreeEnd } from './paths.js';
 
 export interface AuditRow {
@@ -17,11 +18,14 @@ export interface AuditRow {
 }
 
 export class AuditStore {
-  constructor(private readonly db: Db) {}
+  private readonly st: (sql: string) => Statement;
+
+  constructor(db: Db) {
+    this.st = statements(db);
+  }
 
   insert(row: Omit<AuditRow, 'seq'>): void {
-    this.db
-      .prepare(
+    this.st(
         `INSERT INTO audit (ts, actor_id, actor_email, actor_path, action, resource_type, resource_id, scope_path, before, after)
          VALUES (@ts, @actor_id, @actor_email, @actor_path, @action, @resource_type, @resource_id, @scope_path, @before, @after)`,
       )
@@ -30,8 +34,7 @@ export class AuditStore {
 
   /** Newest first, entries whose scope lies in the subtree of `prefix`, before `beforeSeq`. */
   listScope(prefix: string, beforeSeq: number | null, limit: number): AuditRow[] {
-    return this.db
-      .prepare(
+    return this.st(
         `SELECT * FROM audit WHERE scope_path >= ? AND scope_path < ? AND seq < ?
          ORDER BY seq DESC LIMIT ?`,
       )

@@ -5,7 +5,7 @@
  * request of 10 000 entries is one statement, not 10 000 or a chunked `IN (...)`.
  */
 import type { Statement } from 'better-sqlite3';
-import type { Db } from './db.js';
+import { statements, type Db } from './db.js';
 import { subtreeEnd } from './paths.js';
 
 export interface DeviceRow {
@@ -71,17 +71,10 @@ function likeSubstring(q: string): string {
 }
 
 export class DeviceStore {
-  private readonly cache = new Map<string, Statement>();
+  private readonly st: (sql: string) => Statement;
 
-  constructor(private readonly db: Db) {}
-
-  private st(sql: string): Statement {
-    let s = this.cache.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.cache.set(sql, s);
-    }
-    return s;
+  constructor(db: Db) {
+    this.st = statements(db);
   }
 
   /** A live (not decommissioned) device by id. */
