@@ -5,7 +5,7 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { accountRoutes } from './http/account-routes.js';
@@ -14,6 +14,7 @@ import { authRoutes } from './http/auth-routes.js';
 import { deviceRoutes } from './http/device-routes.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { opsRoutes } from './http/ops-routes.js';
+import { serializerCompiler } from './http/serializer.js';
 import { installPrecheck } from './http/precheck.js';
 import { telemetryRoutes } from './http/telemetry-routes.js';
 import { webRoutes } from './http/web-routes.js';
