@@ -47,7 +47,8 @@ export class WalSync {
     };
     try {
       // The WAL keeps its inode while the database is open (checkpoints reuse or truncate it).
-      this.fd ??= openSync(this.walPath, 'r');
+      // Read-write: Windows flushes only handles opened for writing (FlushFileBuffers).
+      this.fd ??= openSync(this.walPath, 'r+');
     } catch (err) {
       return void setImmediate(() => finish(err));
     }
