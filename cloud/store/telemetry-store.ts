@@ -5,7 +5,8 @@
  * change once committed, so the caches only need forgetting when a transaction that may have
  * created keys rolls back ({@link TelemetryStore.forget}).
  */
-import type { Db } from './db.js';
+import { statements, type Db } from './db.js';
+import type { Statement } from 'better-sqlite3';
 import { subtreeEnd } from './paths.js';
 
 export interface TelemetryRow {
@@ -36,11 +37,14 @@ const JOINS = `FROM telemetry_rows t JOIN streams s ON s.key = t.stream_key JOIN
 
 export class TelemetryStore {
   private readonly st;
+  /** Statements of the read and retention paths, prepared once per connection. */
+  private readonly sql: (text: string) => Statement;
   private readonly deviceKeys = new Map<string, number>();
   private readonly ownerKeys = new Map<string, number>();
   private readonly streams = new Map<string, StreamState>();
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
+    this.sql = statements(db);
     this.st = {
       insert: db.prepare(
         `INSERT OR IGNORE INTO telemetry_rows (device_key, stream_key, seq, epoch, ts, kind, data, owner_key, received_at)
@@ -147,26 +151,19 @@ export class TelemetryStore {
   }): TelemetryRow[] {
     const dir = q.desc ? 'DESC' : 'ASC';
     const [ats, astream, aseq] = q.after ?? (q.desc ? [Number.MAX_SAFE_INTEGER, '\uffff', Number.MAX_SAFE_INTEGER] : [-1, '', 0]);
-    return this.db
-      .prepare(
-        `SELECT ${COLS} ${JOINS}
-         WHERE t.device_key = (SELECT key FROM telemetry_devices WHERE device_id = ?) AND o.account_path >= ? AND o.account_path < ?
-           AND t.ts >= ? AND t.ts < ? AND (t.ts, s.stream, t.seq) ${q.desc ? '<' : '>'} (?, ?, ?)
-         ORDER BY t.ts ${dir}, s.stream ${dir}, t.seq ${dir} LIMIT ?`,
-      )
-      .all(q.deviceId, q.prefix, subtreeEnd(q.prefix), q.from, q.to, ats, astream, aseq, q.limit) as TelemetryRow[];
+    return this.sql(
+      `SELECT ${COLS} ${JOINS}
+       WHERE t.device_key = (SELECT key FROM telemetry_devices WHERE device_id = ?) AND o.account_path >= ? AND o.account_path < ?
+         AND t.ts >= ? AND t.ts < ? AND (t.ts, s.stream, t.seq) ${q.desc ? '<' : '>'} (?, ?, ?)
+       ORDER BY t.ts ${dir}, s.stream ${dir}, t.seq ${dir} LIMIT ?`,
+    ).all(q.deviceId, q.prefix, subtreeEnd(q.prefix), q.from, q.to, ats, astream, aseq, q.limit) as TelemetryRow[];
   }
 
   /** Whether any record of the device is attributed inside `prefix` (an old owner's history). */
   anyAttributed(deviceId: string, prefix: string): boolean {
-    return (
-      this.db
-        .prepare(
-          `SELECT 1 FROM telemetry_rows WHERE device_key = (SELECT key FROM telemetry_devices WHERE device_id = ?)
-             AND owner_key IN (SELECT key FROM telemetry_owners WHERE account_path >= ? AND account_path < ?) LIMIT 1`,
-        )
-        .get(deviceId, prefix, subtreeEnd(prefix)) !== undefined
-    );
+    const sql = `SELECT 1 FROM telemetry_rows WHERE device_key = (SELECT key FROM telemetry_devices WHERE device_id = ?)
+      AND owner_key IN (SELECT key FROM telemetry_owners WHERE account_path >= ? AND account_path < ?) LIMIT 1`;
+    return this.sql(sql).get(deviceId, prefix, subtreeEnd(prefix)) !== undefined;
   }
 
   /**
@@ -174,11 +171,10 @@ export class TelemetryStore {
    * `cutoff`; rowids grow with arrival, so this reads only the head of the table.
    */
   pruneBefore(cutoff: number, limit: number): number {
-    const last = this.db
-      .prepare('SELECT max(rowid) FROM (SELECT rowid, received_at FROM telemetry_rows ORDER BY rowid LIMIT ?) WHERE received_at < ?')
+    const last = this.sql('SELECT max(rowid) FROM (SELECT rowid, received_at FROM telemetry_rows ORDER BY rowid LIMIT ?) WHERE received_at < ?')
       .pluck()
       .get(limit, cutoff) as number | null;
     if (last === null) return 0;
-    return this.db.prepare('DELETE FROM telemetry_rows WHERE rowid <= ? AND received_at < ?').run(last, cutoff).changes;
+    return this.sql('DELETE FROM telemetry_rows WHERE rowid <= ? AND received_at < ?').run(last, cutoff).changes;
   }
 }
