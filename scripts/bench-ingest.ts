@@ -10,18 +10,11 @@
  *   npm run build && node dist/scripts/bench-ingest.js [devices=20] [seconds=5] [window=16]
  */
 import { Aedes } from 'aedes';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { pino } from 'pino';
-import { buildApp } from '../cloud/app.js';
-import { loadConfig } from '../cloud/config.js';
 import { startBroker } from '../cloud/mqtt/broker.js';
 import { listenTcp } from '../cloud/mqtt/listeners.js';
-import { ensureRoot } from '../cloud/services/bootstrap.js';
-import { startCheckpointer } from '../cloud/store/checkpointer.js';
-import { openDb } from '../cloud/store/db.js';
+import { startBenchFleet } from './bench-fleet.js';
 import type { LoadResult, LoadSpec } from './bench-ingest-load.js';
 
 const [devices = 20, seconds = 5, windowSize = 16] = process.argv.slice(2).map(Number);
@@ -60,37 +53,18 @@ const pct = (xs: number[], p: number) => {
 };
 
 async function registryRun(perMsg: number): Promise<LoadResult & { brokerCpuMs: number; otherCpuMs: number }> {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-ingest-'));
-  const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', MQTT_PORT: '0', HOST: '127.0.0.1' });
-  const db = openDb(dir);
-  // WAL checkpoints off the event loop, as `npm start` runs them (cloud/server.ts).
-  const checkpointer = process.env.BENCH_CHECKPOINTER === '0' ? undefined : startCheckpointer(db);
-  const log = pino({ level: 'silent' });
-  const app = await buildApp({ config, db, log });
-  await ensureRoot(app.services.ctx, { email: 'bench@x.test', password: 'bench-password' });
+  const fleet = await startBenchFleet(devices, 'ingest');
+  const { app, config, log, root } = fleet;
   const broker = await startBroker({ app, config, log, host: '127.0.0.1' });
-  const call = async (method: 'POST' | 'GET', url: string, token: string, payload?: object) =>
-    (await app.http.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) })).json();
-  const root = (await app.http.inject({ method: 'POST', url: '/v1/auth/login', payload: { email: 'bench@x.test', password: 'bench-password' } })).json().token as string;
-  const me = await call('GET', '/v1/me', root);
-  const l1 = await call('POST', '/v1/accounts', root, { name: 'L1', parentId: me.account.id });
-  const l2 = await call('POST', '/v1/accounts', root, { name: 'L2', parentId: l1.id });
-  const devs: LoadSpec['devices'] = [];
-  for (let i = 0; i < devices; i++) {
-    const unitId = `b0${String(i).padStart(14, '0')}`;
-    const reg = await call('POST', '/v1/devices', root, { unitId, accountId: l2.id });
-    devs.push({ unitId, secret: reg.secret, epoch: reg.epoch });
-  }
-  const levels = [[me.account.id], [me.account.id, l1.id], [me.account.id, l1.id, l2.id]];
+  const devs: LoadSpec['devices'] = fleet.devices.map(({ unitId, secret, epoch }) => ({ unitId, secret, epoch }));
+  const [r0, r1, r2] = fleet.levels;
+  const levels = [[r0], [r0, r1], [r0, r1, r2]];
   const r = await load({
     url: `mqtt://127.0.0.1:${broker.mqttPort}`, mode: 'registry', devices: devs, perMsg, seconds, window: windowSize,
     subscribers: levels.map((path, i) => ({ clientId: `u-bench-${i}`, username: 'token', password: root, filter: `v1/accounts/${path.join('/')}/#` })),
   });
   await broker.close();
-  await app.http.close();
-  await checkpointer?.stop();
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
+  await fleet.close();
   return r;
 }
 
