@@ -1,6 +1,6 @@
-/** Small shared pieces: links, alerts, account picker, pagination. */
+/** Small shared pieces: links, alerts, account picker, tables, delete confirmation, pagination. */
 import { cloneElement, type ComponentChildren, type JSX } from 'preact';
-import { useId } from 'preact/hooks';
+import { useId, useState } from 'preact/hooks';
 import { onLinkClick } from './router.js';
 import type { Account } from './api.js';
 
@@ -85,5 +85,54 @@ export function Pager(props: { hasPrev: boolean; hasNext: boolean; onPrev: () =>
         Next page
       </button>
     </nav>
+  );
+}
+
+/**
+ * A table named by `label` (its accessible name, which the browser tests select by), with one
+ * column header (`scope="col"`) per entry of `columns`; the rows are the children. `busy` sets
+ * aria-busy while a page loads (default: absent).
+ */
+export function DataTable(props: { label: string; columns: string[]; busy?: boolean; children: ComponentChildren }) {
+  return (
+    <div class="table-wrap">
+      <table aria-label={props.label} aria-busy={props.busy}>
+        <thead>
+          <tr>
+            {props.columns.map((c) => (
+              <th key={c} scope="col">
+                {c}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
+    </div>
+  );
+}
+
+/**
+ * A "Delete <name>" button that asks once more before `onDelete` runs: it turns into a
+ * "Confirm delete" / "Keep" group (focus moves to the confirm button, so keyboard users are not
+ * lost), which closes again when `onDelete` settles, whether it succeeded or failed.
+ */
+export function DeleteButton({ name, onDelete }: { name: string; onDelete: () => Promise<void> }) {
+  const [confirming, setConfirming] = useState(false);
+  if (!confirming)
+    return (
+      <button type="button" aria-label={`Delete ${name}`} onClick={() => setConfirming(true)}>
+        Delete
+      </button>
+    );
+  return (
+    <span role="group" aria-label={`Confirm deleting ${name}`}>
+      <button type="button" class="danger" ref={focusOnMount} onClick={() => void onDelete().finally(() => setConfirming(false))}>
+        Confirm delete
+      </button>
+      <button type="button" onClick={() => setConfirming(false)}>
+        Keep
+      </button>
+    </span>
   );
 }

@@ -2,7 +2,7 @@
 import type { AuditEntry } from '../api.js';
 import { formatTime } from '../format.js';
 import { usePaged } from '../hooks.js';
-import { ErrorBox, Pager } from '../ui.js';
+import { DataTable, ErrorBox, Pager } from '../ui.js';
 
 function actorText(a: AuditEntry['actor']): string {
   if (a.kind === 'user') return a.email ?? 'a deleted user';
@@ -24,32 +24,19 @@ export function AuditPage() {
     <section aria-labelledby="audit-title">
       <h1 id="audit-title">Audit</h1>
       <ErrorBox error={list.error} />
-      <div class="table-wrap">
-        <table aria-label="Audit entries" aria-busy={list.loading}>
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Who</th>
-              <th scope="col">Action</th>
-              <th scope="col">Resource</th>
-              <th scope="col">Change</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.items.map((e) => (
-              <tr key={e.seq}>
-                <td>{formatTime(e.ts)}</td>
-                <td>{actorText(e.actor)}</td>
-                <td>{e.action}</td>
-                <td>
-                  {e.resource.type} <span class="mono small">{e.resource.id ?? ''}</span>
-                </td>
-                <td class="mono small change">{changeText(e)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable label="Audit entries" busy={list.loading} columns={['Time', 'Who', 'Action', 'Resource', 'Change']}>
+        {list.items.map((e) => (
+          <tr key={e.seq}>
+            <td>{formatTime(e.ts)}</td>
+            <td>{actorText(e.actor)}</td>
+            <td>{e.action}</td>
+            <td>
+              {e.resource.type} <span class="mono small">{e.resource.id ?? ''}</span>
+            </td>
+            <td class="mono small change">{changeText(e)}</td>
+          </tr>
+        ))}
+      </DataTable>
       <Pager label="Audit pages" hasPrev={list.hasPrev} hasNext={list.hasNext} onPrev={list.prev} onNext={list.next} />
     </section>
   );

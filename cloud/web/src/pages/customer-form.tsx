@@ -3,9 +3,10 @@
  * inherit from the parent (nearest account wins, CONTRACT.md "Account settings").
  */
 import { useState } from 'preact/hooks';
-import { api, describe, type Account } from '../api.js';
+import { api, type Account } from '../api.js';
+import { FormActions, useSubmit } from '../forms.js';
 import { useSession } from '../session.js';
-import { AccountOptions, ErrorBox, Field, focusOnMount } from '../ui.js';
+import { AccountOptions, Field, focusOnMount } from '../ui.js';
 
 type Settings = Account['settings'];
 
@@ -35,29 +36,19 @@ export function CustomerForm({ account, parentId, onDone }: CustomerFormProps) {
   const [interval, setIntervalMs] = useState(account?.settings.telemetryIntervalMs?.toString() ?? '');
   const [pids, setPids] = useState(account?.settings.obdPids?.join(', ') ?? '');
   const [gnss, setGnss] = useState(account?.settings.gnss === undefined ? 'inherit' : account.settings.gnss ? 'on' : 'off');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const title = account ? `Edit ${account.name}` : 'Create a nested customer';
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
+  const submission = useSubmit(async () => {
     const settings = settingsFrom(interval, pids, gnss);
-    try {
-      const saved = account
-        ? await api<Account>('PATCH', `/v1/accounts/${account.id}`, own ? { settings } : { name, settings })
-        : await api<Account>('POST', '/v1/accounts', { name, parentId: parent, settings });
-      await session.reloadAccounts();
-      onDone(saved);
-    } catch (err) {
-      setError(describe(err));
-      setBusy(false);
-    }
-  };
+    const saved = account
+      ? await api<Account>('PATCH', `/v1/accounts/${account.id}`, own ? { settings } : { name, settings })
+      : await api<Account>('POST', '/v1/accounts', { name, parentId: parent, settings });
+    await session.reloadAccounts();
+    onDone(saved);
+  });
 
   return (
-    <form class="panel" onSubmit={submit} aria-labelledby="customer-form-title">
+    <form class="panel" onSubmit={submission.submit} aria-labelledby="customer-form-title">
       <h2 id="customer-form-title">{title}</h2>
       <Field label="Name" hint={own ? 'You may not rename your own account.' : undefined}>
         <input ref={focusOnMount} required maxLength={200} value={name} disabled={own} onInput={(e) => setName(e.currentTarget.value)} />
@@ -85,15 +76,7 @@ export function CustomerForm({ account, parentId, onDone }: CustomerFormProps) {
           </select>
         </Field>
       </fieldset>
-      <ErrorBox error={error} />
-      <div class="actions">
-        <button type="submit" class="primary" disabled={busy}>
-          {account ? 'Save' : 'Create'}
-        </button>
-        <button type="button" onClick={() => onDone(null)}>
-          Cancel
-        </button>
-      </div>
+      <FormActions submission={submission} submitLabel={account ? 'Save' : 'Create'} onCancel={() => onDone(null)} />
     </form>
   );
 }

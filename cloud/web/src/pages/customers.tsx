@@ -7,7 +7,7 @@ import { useMemo, useState } from 'preact/hooks';
 import { ApiError, api, describe, type Account } from '../api.js';
 import { holdings, plural } from '../format.js';
 import { useSession } from '../session.js';
-import { ErrorBox, Link, Notice, focusOnMount } from '../ui.js';
+import { DeleteButton, ErrorBox, Link, Notice } from '../ui.js';
 import { CustomerForm } from './customer-form.js';
 
 type Panel = { kind: 'create'; parentId: string } | { kind: 'edit'; account: Account } | null;
@@ -104,20 +104,18 @@ function Node({ account, children, open, toggle, onPanel, onNotice }: NodeProps)
 function NodeActions({ account, onPanel, onNotice }: { account: Account; onPanel: (p: Panel) => void; onNotice: (s: string) => void }) {
   const session = useSession();
   const { me } = session;
-  const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<string | null>(null);
   if (!me.user.accountAdmin) return null;
   const own = account.id === me.account.id;
 
+  // DeleteButton closes its confirmation once this settles, whichever way it ends.
   const remove = async () => {
     setError(null);
     try {
       await api('DELETE', `/v1/accounts/${account.id}`);
-      setConfirming(false);
       onNotice(`${account.name} deleted.`);
       await session.reloadAccounts();
     } catch (e) {
-      setConfirming(false);
       if (e instanceof ApiError && e.status === 409) {
         const d = (e.details ?? {}) as { devices?: number; users?: number; children?: number };
         setError(`${account.name} cannot be deleted: it still holds ${holdings(d)}. Move or delete them first.`);
@@ -137,20 +135,7 @@ function NodeActions({ account, onPanel, onNotice }: { account: Account; onPanel
         <span aria-hidden="true">Users</span>
         <span class="sr-only">Users of {account.name}</span>
       </Link>
-      {own ? null : confirming ? (
-        <span role="group" aria-label={`Confirm deleting ${account.name}`}>
-          <button type="button" class="danger" ref={focusOnMount} onClick={remove}>
-            Confirm delete
-          </button>
-          <button type="button" onClick={() => setConfirming(false)}>
-            Keep
-          </button>
-        </span>
-      ) : (
-        <button type="button" onClick={() => setConfirming(true)} aria-label={`Delete ${account.name}`}>
-          Delete
-        </button>
-      )}
+      {own ? null : <DeleteButton name={account.name} onDelete={remove} />}
       {error ? <ErrorBox error={error} /> : null}
     </span>
   );

@@ -9,7 +9,7 @@ import { latestRecords } from '../latest-records.js';
 import { useLiveTelemetry, type LiveState } from '../live.js';
 import { latestReadings, summarize } from '../readings.js';
 import { accountName, useSession } from '../session.js';
-import { ErrorBox, Link } from '../ui.js';
+import { DataTable, ErrorBox, Link } from '../ui.js';
 import { DeviceRename } from './device-rename.js';
 
 const STORED = 50;
@@ -134,33 +134,21 @@ function LatestPanel({ records, state }: { records: TelemetryRecord[]; state: Li
 
 function RecordsTable({ records }: { records: TelemetryRecord[] }) {
   return (
-    <div class="table-wrap">
-      <table aria-label="Recent records">
-        <thead>
-          <tr>
-            <th scope="col">Time</th>
-            <th scope="col">Kind</th>
-            <th scope="col">Epoch</th>
-            <th scope="col">Values</th>
-          </tr>
-        </thead>
-        <tbody>
-          {records.map((r) => (
-            <tr key={`${r.stream ?? ''}-${r.seq}-${r.ts}`}>
-              <td>{formatTime(r.ts)}</td>
-              <td>{r.kind}</td>
-              <td>{r.epoch}</td>
-              <td class="mono small">{summarize(r.data)}</td>
-            </tr>
-          ))}
-          {records.length === 0 ? (
-            <tr>
-              <td colSpan={4}>No records yet.</td>
-            </tr>
-          ) : null}
-        </tbody>
-      </table>
-    </div>
+    <DataTable label="Recent records" columns={['Time', 'Kind', 'Epoch', 'Values']}>
+      {records.map((r) => (
+        <tr key={`${r.stream ?? ''}-${r.seq}-${r.ts}`}>
+          <td>{formatTime(r.ts)}</td>
+          <td>{r.kind}</td>
+          <td>{r.epoch}</td>
+          <td class="mono small">{summarize(r.data)}</td>
+        </tr>
+      ))}
+      {records.length === 0 ? (
+        <tr>
+          <td colSpan={4}>No records yet.</td>
+        </tr>
+      ) : null}
+    </DataTable>
   );
 }
 
@@ -174,28 +162,16 @@ function OwnershipTable({ ownership }: { ownership: OwnershipAnswer }) {
         Current owner {accountName(session, ownership.accountId)}, epoch {ownership.epoch}:{' '}
         {ownership.applied ? 'applied by the device.' : 'not yet applied by the device.'}
       </p>
-      <div class="table-wrap">
-        <table aria-label="Ownership history">
-          <thead>
-            <tr>
-              <th scope="col">Epoch</th>
-              <th scope="col">Customer</th>
-              <th scope="col">From</th>
-              <th scope="col">To</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((h) => (
-              <tr key={h.epoch}>
-                <td>{h.epoch}</td>
-                <td>{accountName(session, h.accountId)}</td>
-                <td>{formatTime(h.from)}</td>
-                <td>{h.to === null ? 'now' : formatTime(h.to)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable label="Ownership history" columns={['Epoch', 'Customer', 'From', 'To']}>
+        {rows.map((h) => (
+          <tr key={h.epoch}>
+            <td>{h.epoch}</td>
+            <td>{accountName(session, h.accountId)}</td>
+            <td>{formatTime(h.from)}</td>
+            <td>{h.to === null ? 'now' : formatTime(h.to)}</td>
+          </tr>
+        ))}
+      </DataTable>
     </section>
   );
 }

@@ -7,7 +7,7 @@ import type { Device } from '../api.js';
 import { formatTime } from '../format.js';
 import { useDebounced, usePaged } from '../hooks.js';
 import { accountName, mayAssign, useSession } from '../session.js';
-import { AccountOptions, ErrorBox, Field, Link, Pager } from '../ui.js';
+import { AccountOptions, DataTable, ErrorBox, Field, Link, Pager } from '../ui.js';
 
 export const DEVICE_PAGE = 50;
 
@@ -41,39 +41,25 @@ export function DevicesPage() {
         </Field>
       </div>
       <ErrorBox error={list.error} />
-      <div class="table-wrap">
-        <table aria-busy={list.loading} aria-label="Devices">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Unit id</th>
-              <th scope="col">Customer</th>
-              <th scope="col">Epoch</th>
-              <th scope="col">Settings</th>
-              <th scope="col">Last seen</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.items.map((d) => (
-              <tr key={d.id}>
-                <td>
-                  <Link href={`/devices/${d.id}`}>{d.name || d.unitId}</Link>
-                </td>
-                <td class="mono">{d.unitId}</td>
-                <td>{accountName(session, d.accountId)}</td>
-                <td>{d.epoch}</td>
-                <td>{d.appliedEpoch === d.epoch ? <span class="badge ok">Applied</span> : <span class="badge pending">Pending</span>}</td>
-                <td>{formatTime(d.lastSeen)}</td>
-              </tr>
-            ))}
-            {!list.loading && list.items.length === 0 ? (
-              <tr>
-                <td colSpan={6}>No devices{search ? ` match “${search}”` : ''}.</td>
-              </tr>
-            ) : null}
-          </tbody>
-        </table>
-      </div>
+      <DataTable label="Devices" busy={list.loading} columns={['Name', 'Unit id', 'Customer', 'Epoch', 'Settings', 'Last seen']}>
+        {list.items.map((d) => (
+          <tr key={d.id}>
+            <td>
+              <Link href={`/devices/${d.id}`}>{d.name || d.unitId}</Link>
+            </td>
+            <td class="mono">{d.unitId}</td>
+            <td>{accountName(session, d.accountId)}</td>
+            <td>{d.epoch}</td>
+            <td>{d.appliedEpoch === d.epoch ? <span class="badge ok">Applied</span> : <span class="badge pending">Pending</span>}</td>
+            <td>{formatTime(d.lastSeen)}</td>
+          </tr>
+        ))}
+        {!list.loading && list.items.length === 0 ? (
+          <tr>
+            <td colSpan={6}>No devices{search ? ` match “${search}”` : ''}.</td>
+          </tr>
+        ) : null}
+      </DataTable>
       <Pager label="Device pages" hasPrev={list.hasPrev} hasNext={list.hasNext} onPrev={list.prev} onNext={list.next} />
     </section>
   );

@@ -1,27 +1,17 @@
 /** Login with email and password; the token is handed to the app in memory only. */
 import { useState } from 'preact/hooks';
-import { api, describe, type User } from '../api.js';
+import { api, type User } from '../api.js';
+import { useSubmit } from '../forms.js';
 import { ErrorBox } from '../ui.js';
 
 export function LoginPage({ message, onLogin }: { message: string | null; onLogin: (token: string) => Promise<void> }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const res = await api<{ token: string; user: User }>('POST', '/v1/auth/login', { email, password });
-      setPassword('');
-      await onLogin(res.token);
-    } catch (err) {
-      setError(describe(err));
-      setBusy(false);
-    }
-  };
+  const { error, busy, submit } = useSubmit(async () => {
+    const res = await api<{ token: string; user: User }>('POST', '/v1/auth/login', { email, password });
+    setPassword('');
+    await onLogin(res.token);
+  });
 
   return (
     <main class="login" id="main">

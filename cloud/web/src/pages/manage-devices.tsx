@@ -9,7 +9,7 @@ import { offenceMap, readOffences } from '../assign-errors.js';
 import { plural } from '../format.js';
 import { splitPaste, toAssignIds, type PastedEntry } from '../paste.js';
 import { accountName, useSession } from '../session.js';
-import { AccountOptions, ErrorBox, Field, Link } from '../ui.js';
+import { AccountOptions, DataTable, ErrorBox, Field, Link } from '../ui.js';
 import { DevicePicker } from './device-picker.js';
 
 interface Outcome {
@@ -112,29 +112,18 @@ function RefusalView({ refusal }: { refusal: Refusal }) {
       <p role="alert" class="error">
         {plural(bad.length || refusal.reasons.size, 'entry', 'entries')} refused, so nothing was moved (all or nothing). Fix or remove the marked lines and try again.
       </p>
-      <div class="table-wrap">
-        <table aria-label="Entries as pasted">
-          <thead>
-            <tr>
-              <th scope="col">Line</th>
-              <th scope="col">Entry</th>
-              <th scope="col">Problem</th>
+      <DataTable label="Entries as pasted" columns={['Line', 'Entry', 'Problem']}>
+        {refusal.entries.map((e, i) => {
+          const reason = refusal.reasons.get(e.text.toLowerCase());
+          return (
+            <tr key={i} class={reason ? 'bad' : undefined}>
+              <td>{e.line}</td>
+              <td class="mono">{e.text}</td>
+              <td>{reason ?? 'OK'}</td>
             </tr>
-          </thead>
-          <tbody>
-            {refusal.entries.map((e, i) => {
-              const reason = refusal.reasons.get(e.text.toLowerCase());
-              return (
-                <tr key={i} class={reason ? 'bad' : undefined}>
-                  <td>{e.line}</td>
-                  <td class="mono">{e.text}</td>
-                  <td>{reason ?? 'OK'}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+          );
+        })}
+      </DataTable>
     </section>
   );
 }
@@ -151,30 +140,17 @@ function OutcomeView({ outcome }: { outcome: Outcome }) {
     <section class="result" aria-labelledby="outcome-title">
       <h2 id="outcome-title">{title}</h2>
       <p role="status">{summary}</p>
-      <div class="table-wrap">
-        <table aria-label={`${title} result`}>
-          <thead>
-            <tr>
-              <th scope="col">Unit id</th>
-              <th scope="col">Result</th>
-              <th scope="col">From</th>
-              <th scope="col">To</th>
-              <th scope="col">Epoch</th>
-            </tr>
-          </thead>
-          <tbody>
-            {outcome.items.map((i) => (
-              <tr key={i.deviceId}>
-                <td class="mono">{i.unitId}</td>
-                <td>{i.status === 'moved' ? (outcome.dryRun ? 'Will move' : 'Moved') : 'Unchanged'}</td>
-                <td>{accountName(session, i.from)}</td>
-                <td>{accountName(session, i.to)}</td>
-                <td>{i.epoch}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable label={`${title} result`} columns={['Unit id', 'Result', 'From', 'To', 'Epoch']}>
+        {outcome.items.map((i) => (
+          <tr key={i.deviceId}>
+            <td class="mono">{i.unitId}</td>
+            <td>{i.status === 'moved' ? (outcome.dryRun ? 'Will move' : 'Moved') : 'Unchanged'}</td>
+            <td>{accountName(session, i.from)}</td>
+            <td>{accountName(session, i.to)}</td>
+            <td>{i.epoch}</td>
+          </tr>
+        ))}
+      </DataTable>
     </section>
   );
 }

@@ -4,9 +4,10 @@
  * the Account Administration switch. The API enforces the same rule.
  */
 import { useState } from 'preact/hooks';
-import { api, describe, type DeviceAccess, type User } from '../api.js';
+import { api, type DeviceAccess, type User } from '../api.js';
+import { FormActions, useSubmit } from '../forms.js';
 import { grantableAccess, useSession } from '../session.js';
-import { ErrorBox, Field, focusOnMount } from '../ui.js';
+import { Field, focusOnMount } from '../ui.js';
 
 const ACCESS_WORDS: Record<DeviceAccess, string> = { none: 'None', read: 'Read', full: 'Full (read and rename)' };
 
@@ -18,26 +19,15 @@ export function UserForm({ accountId, user, onDone }: { accountId: string; user?
   const [password, setPassword] = useState('');
   const [access, setAccess] = useState<DeviceAccess>(user?.deviceAccess ?? levels[levels.length - 1] ?? 'none');
   const [admin, setAdmin] = useState(user?.accountAdmin ?? false);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const saved = user
-        ? await api<User>('PATCH', `/v1/users/${user.id}`, { name, deviceAccess: access, accountAdmin: admin, ...(password ? { password } : {}) })
-        : await api<User>('POST', `/v1/accounts/${accountId}/users`, { name, email, password, deviceAccess: access, accountAdmin: admin });
-      onDone(saved);
-    } catch (err) {
-      setError(describe(err));
-      setBusy(false);
-    }
-  };
+  const submission = useSubmit(async () => {
+    const saved = user
+      ? await api<User>('PATCH', `/v1/users/${user.id}`, { name, deviceAccess: access, accountAdmin: admin, ...(password ? { password } : {}) })
+      : await api<User>('POST', `/v1/accounts/${accountId}/users`, { name, email, password, deviceAccess: access, accountAdmin: admin });
+    onDone(saved);
+  });
 
   return (
-    <form class="panel" onSubmit={submit} aria-labelledby="user-form-title">
+    <form class="panel" onSubmit={submission.submit} aria-labelledby="user-form-title">
       <h2 id="user-form-title">{user ? `Edit ${user.name}` : 'Create a user'}</h2>
       <Field label="Name">
         <input ref={focusOnMount} required maxLength={200} value={name} onInput={(e) => setName(e.currentTarget.value)} />
@@ -66,15 +56,7 @@ export function UserForm({ accountId, user, onDone }: { accountId: string; user?
           </span>
         </div>
       ) : null}
-      <ErrorBox error={error} />
-      <div class="actions">
-        <button type="submit" class="primary" disabled={busy}>
-          {user ? 'Save' : 'Create user'}
-        </button>
-        <button type="button" onClick={() => onDone(null)}>
-          Cancel
-        </button>
-      </div>
+      <FormActions submission={submission} submitLabel={user ? 'Save' : 'Create user'} onCancel={() => onDone(null)} />
     </form>
   );
 }

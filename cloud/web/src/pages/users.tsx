@@ -4,7 +4,7 @@ import { api, describe, type User } from '../api.js';
 import { usePaged } from '../hooks.js';
 import { navigate } from '../router.js';
 import { mayGrant, useSession } from '../session.js';
-import { AccountOptions, ErrorBox, Field, Notice, Pager, focusOnMount } from '../ui.js';
+import { AccountOptions, DataTable, DeleteButton, ErrorBox, Field, Notice, Pager } from '../ui.js';
 import { UserForm } from './user-form.js';
 
 type Panel = { kind: 'create' } | { kind: 'edit'; user: User } | null;
@@ -56,66 +56,33 @@ export function UsersPage({ accountId }: { accountId: string | null }) {
       <Notice text={notice} />
       <ErrorBox error={error ?? list.error} />
       <div class="split">
-        <div class="table-wrap">
-          <table aria-label={`Users of ${account.name}`} aria-busy={list.loading}>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Email</th>
-                <th scope="col">Device access</th>
-                <th scope="col">Account Administration</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.items.map((u) => (
-                <tr key={u.id}>
-                  <td>{u.name}</td>
-                  <td>{u.email}</td>
-                  <td>{u.deviceAccess}</td>
-                  <td>{u.accountAdmin ? 'Yes' : 'No'}</td>
-                  <td>
-                    {/* A user with rights the caller lacks is not the caller's to change (CONTRACT.md). */}
-                    {mayGrant(me, u) ? (
-                      <div class="row-actions">
-                        <button type="button" aria-label={`Edit ${u.email}`} onClick={() => setPanel({ kind: 'edit', user: u })}>
-                          Edit
-                        </button>
-                        {u.id === me.user.id ? null : <DeleteButton user={u} onDelete={remove} />}
-                      </div>
-                    ) : (
-                      <span class="muted">Holds rights you do not have</span>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label={`Users of ${account.name}`} busy={list.loading} columns={['Name', 'Email', 'Device access', 'Account Administration', 'Actions']}>
+          {list.items.map((u) => (
+            <tr key={u.id}>
+              <td>{u.name}</td>
+              <td>{u.email}</td>
+              <td>{u.deviceAccess}</td>
+              <td>{u.accountAdmin ? 'Yes' : 'No'}</td>
+              <td>
+                {/* A user with rights the caller lacks is not the caller's to change (CONTRACT.md). */}
+                {mayGrant(me, u) ? (
+                  <div class="row-actions">
+                    <button type="button" aria-label={`Edit ${u.email}`} onClick={() => setPanel({ kind: 'edit', user: u })}>
+                      Edit
+                    </button>
+                    {u.id === me.user.id ? null : <DeleteButton name={u.email} onDelete={() => remove(u)} />}
+                  </div>
+                ) : (
+                  <span class="muted">Holds rights you do not have</span>
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
         {panel?.kind === 'create' ? <UserForm key={`c-${account.id}`} accountId={account.id} onDone={(u) => done(u, 'created')} /> : null}
         {panel?.kind === 'edit' ? <UserForm key={`e-${panel.user.id}`} accountId={account.id} user={panel.user} onDone={(u) => done(u, 'saved')} /> : null}
       </div>
       <Pager label="User pages" hasPrev={list.hasPrev} hasNext={list.hasNext} onPrev={list.prev} onNext={list.next} />
     </section>
-  );
-}
-
-function DeleteButton({ user, onDelete }: { user: User; onDelete: (u: User) => Promise<void> }) {
-  const [confirming, setConfirming] = useState(false);
-  if (!confirming)
-    return (
-      <button type="button" aria-label={`Delete ${user.email}`} onClick={() => setConfirming(true)}>
-        Delete
-      </button>
-    );
-  return (
-    <span role="group" aria-label={`Confirm deleting ${user.email}`}>
-      <button type="button" class="danger" ref={focusOnMount} onClick={() => void onDelete(user).finally(() => setConfirming(false))}>
-        Confirm delete
-      </button>
-      <button type="button" onClick={() => setConfirming(false)}>
-        Keep
-      </button>
-    </span>
   );
 }
