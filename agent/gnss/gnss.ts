@@ -5,7 +5,8 @@
 import { EventEmitter } from 'node:events';
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import { pino, type Logger } from 'pino';
-import { createSerialPort, type SerialPortStream } from '../obd/serial-port.js';
+import { PortKeeper } from '../serial/port-keeper.js';
+import type { SerialPortStream } from '../serial/serial-port.js';
 import { NmeaFixTracker, NmeaLineFramer, type GnssFix, type NmeaSentence } from './nmea-parser.js';
 
 /** Options of {@link GnssReader}. */
@@ -25,17 +26,18 @@ export interface GnssReaderOptions {
 
 /** Events: `sentence` for each accepted sentence, `connected` / `disconnected` for the port. */
 export class GnssReader extends EventEmitter<{ sentence: [NmeaSentence]; connected: []; disconnected: [] }> {
-  private port: SerialPortStream | undefined;
+  private readonly keeper: PortKeeper;
   private framer = new NmeaLineFramer();
   private readonly tracker = new NmeaFixTracker();
-  private running = false;
-  private attempts = 0;
-  private reopenTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
 
   constructor(private readonly opts: GnssReaderOptions) {
     super();
     this.log = (opts.logger ?? pino({ level: 'silent' })).child({ mod: 'gnss' });
+    this.keeper = new PortKeeper(
+      { ...opts, baudRate: opts.baudRate ?? 9600, device: 'receiver', logger: this.log },
+      { opened: (port) => this.onOpen(port), closed: () => this.onClose() },
+    );
   }
 
   /** The latest fix (no fix until a sentence says otherwise). */
@@ -50,40 +52,22 @@ export class GnssReader extends EventEmitter<{ sentence: [NmeaSentence]; connect
 
   /** Whether the port is open. */
   get connected(): boolean {
-    return Boolean(this.port?.isOpen);
+    return Boolean(this.keeper.port?.isOpen);
   }
 
   /** Starts opening the receiver in the background; never throws for a missing receiver. */
   async start(): Promise<void> {
-    this.running = true;
-    void this.connect();
+    this.keeper.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.reopenTimer);
-    const port = this.port;
-    this.port = undefined;
-    if (port?.isOpen) await new Promise<void>((r) => port.close(() => r()));
-    port?.removeAllListeners();
+    await this.keeper.stop();
   }
 
-  private async connect(): Promise<void> {
-    if (!this.running) return;
-    const port = createSerialPort({ path: this.opts.path, baudRate: this.opts.baudRate ?? 9600, binding: this.opts.binding });
-    try {
-      await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
-    } catch (err) {
-      this.log.debug({ err: (err as Error).message, path: this.opts.path }, 'cannot open receiver');
-      return this.scheduleReopen();
-    }
-    if (!this.running) return void port.close(() => undefined);
-    this.port = port;
-    this.attempts = 0;
+  private onOpen(port: SerialPortStream): void {
+    this.keeper.resetBackoff(); // a receiver needs no set-up: open is working
     this.framer = new NmeaLineFramer();
     port.on('data', (chunk: Buffer) => this.onData(chunk));
-    port.on('error', (err) => this.log.warn({ err: err.message }, 'serial port error'));
-    port.once('close', () => this.onClose(port));
     this.log.info({ path: this.opts.path }, 'receiver open');
     this.emit('connected');
   }
@@ -99,22 +83,8 @@ export class GnssReader extends EventEmitter<{ sentence: [NmeaSentence]; connect
     }
   }
 
-  private onClose(port: SerialPortStream): void {
-    port.removeAllListeners();
-    port.on('error', () => undefined);
-    if (this.port !== port) return;
-    this.port = undefined;
+  private onClose(): void {
     this.log.warn({ path: this.opts.path }, 'receiver disconnected');
     this.emit('disconnected');
-    this.scheduleReopen();
-  }
-
-  private scheduleReopen(): void {
-    if (!this.running) return;
-    const min = this.opts.reopenMinMs ?? 1000;
-    const delay = Math.min(this.opts.reopenMaxMs ?? 30_000, min * 2 ** Math.min(this.attempts, 16));
-    this.attempts++;
-    clearTimeout(this.reopenTimer);
-    this.reopenTimer = setTimeout(() => void this.connect(), delay);
   }
 }

@@ -7,7 +7,8 @@
 import { EventEmitter } from 'node:events';
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import { pino, type Logger } from 'pino';
-import { createSerialPort, type SerialPortStream } from './serial-port.js';
+import { PortKeeper } from '../serial/port-keeper.js';
+import type { SerialPortStream } from '../serial/serial-port.js';
 import { assembleMessages, Elm327Framer, parseResponse, type Elm327Response, type ElmErrorKind, type ObdMessage } from './elm327-parser.js';
 
 /** Options of {@link Elm327}. */
@@ -65,15 +66,12 @@ interface Pending {
 
 /** Events: `ready` after each successful initialisation, `disconnected` when the port is lost. */
 export class Elm327 extends EventEmitter<{ ready: []; disconnected: [] }> {
-  private port: SerialPortStream | undefined;
+  private readonly keeper: PortKeeper;
   private readonly framer = new Elm327Framer();
   private pending: Pending | undefined;
   private chain: Promise<unknown> = Promise.resolve();
-  private reopenTimer: NodeJS.Timeout | undefined;
-  private attempts = 0;
   private timeouts = 0;
   private settle = false;
-  private running = false;
   private isReady = false;
   private headersOn = false;
   private readonly log: Logger;
@@ -81,6 +79,10 @@ export class Elm327 extends EventEmitter<{ ready: []; disconnected: [] }> {
   constructor(private readonly opts: Elm327Options) {
     super();
     this.log = (opts.logger ?? pino({ level: 'silent' })).child({ mod: 'elm327' });
+    this.keeper = new PortKeeper(
+      { ...opts, baudRate: opts.baudRate ?? 38400, device: 'adapter', logger: this.log },
+      { opened: (port) => this.onOpen(port), closed: () => this.onClose() },
+    );
   }
 
   /** Whether headers are on (tracked from the ATH and reset commands sent). */
@@ -95,20 +97,15 @@ export class Elm327 extends EventEmitter<{ ready: []; disconnected: [] }> {
 
   /** Starts opening the adapter in the background; never throws for a missing adapter. */
   async start(): Promise<void> {
-    this.running = true;
-    void this.connect();
+    this.keeper.start();
   }
 
   /** Stops reopening, fails the command in flight and closes the port. */
   async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.reopenTimer);
+    const closing = this.keeper.stop(); // drops the port before the failed command's caller runs
     this.failPending(new Elm327IoError('stopped', true, false));
-    const port = this.port;
-    this.port = undefined;
     this.isReady = false;
-    if (port?.isOpen) await new Promise<void>((r) => port.close(() => r()));
-    port?.removeAllListeners();
+    await closing;
   }
 
   /** Sends a command and resolves with the classified answer; rejects with {@link Elm327IoError}. */
@@ -140,7 +137,7 @@ export class Elm327 extends EventEmitter<{ ready: []; disconnected: [] }> {
       this.settle = false;
       await new Promise((r) => setTimeout(r, this.opts.settleMs ?? 300));
     }
-    const port = this.port;
+    const port = this.keeper.port;
     if (!port?.isOpen) throw new Elm327IoError('adapter not connected', true, false);
     const response = await new Promise<Elm327Response>((resolve, reject) => {
       const timer = setTimeout(() => this.onTimeout(cmd), timeoutMs);
@@ -164,11 +161,11 @@ export class Elm327 extends EventEmitter<{ ready: []; disconnected: [] }> {
     this.log.warn({ cmd, timeouts: this.timeouts }, 'command timed out');
     // Any character interrupts an adapter still busy on the bus (it answers STOPPED); a space is
     // ignored by its command parser, so it cannot turn into a command.
-    this.port?.write(' ');
+    this.keeper.port?.write(' ');
     if (this.timeouts >= (this.opts.maxTimeouts ?? 3)) {
       this.log.warn('adapter not answering, reopening');
       this.timeouts = 0;
-      this.closePort();
+      this.keeper.close();
     }
   }
 
@@ -189,21 +186,9 @@ export class Elm327 extends EventEmitter<{ ready: []; disconnected: [] }> {
     }
   }
 
-  private async connect(): Promise<void> {
-    if (!this.running) return;
-    const port = createSerialPort({ path: this.opts.path, baudRate: this.opts.baudRate ?? 38400, binding: this.opts.binding });
-    try {
-      await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
-    } catch (err) {
-      this.log.debug({ err: (err as Error).message, path: this.opts.path }, 'cannot open adapter');
-      return this.scheduleReopen();
-    }
-    if (!this.running) return void port.close(() => undefined);
-    this.port = port;
+  private async onOpen(port: SerialPortStream): Promise<void> {
     this.framer.reset();
     port.on('data', (chunk: Buffer) => this.framer.push(chunk).forEach((f) => this.onFrame(f)));
-    port.on('error', (err) => this.log.warn({ err: err.message }, 'serial port error'));
-    port.once('close', () => this.onClose(port));
     await this.initialise();
   }
 
@@ -217,24 +202,18 @@ export class Elm327 extends EventEmitter<{ ready: []; disconnected: [] }> {
       }
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'adapter initialisation failed');
-      this.closePort();
+      this.keeper.close();
       return;
     }
-    this.attempts = 0;
+    // Only an adapter that answered its initialisation counts as back: one that opens and then
+    // fails keeps backing off.
+    this.keeper.resetBackoff();
     this.isReady = true;
     this.log.info({ path: this.opts.path }, 'adapter ready');
     this.emit('ready');
   }
 
-  private closePort(): void {
-    if (this.port?.isOpen) this.port.close(() => undefined);
-  }
-
-  private onClose(port: SerialPortStream): void {
-    port.removeAllListeners();
-    port.on('error', () => undefined); // a late error from a dead port must not crash the agent
-    if (this.port !== port) return;
-    this.port = undefined;
+  private onClose(): void {
     const wasReady = this.isReady;
     this.isReady = false;
     this.headersOn = false;
@@ -243,15 +222,5 @@ export class Elm327 extends EventEmitter<{ ready: []; disconnected: [] }> {
       this.log.warn({ path: this.opts.path }, 'adapter disconnected');
       this.emit('disconnected');
     }
-    this.scheduleReopen();
-  }
-
-  private scheduleReopen(): void {
-    if (!this.running) return;
-    const min = this.opts.reopenMinMs ?? 1000;
-    const delay = Math.min(this.opts.reopenMaxMs ?? 30_000, min * 2 ** Math.min(this.attempts, 16));
-    this.attempts++;
-    clearTimeout(this.reopenTimer);
-    this.reopenTimer = setTimeout(() => void this.connect(), delay);
   }
 }
