@@ -71,6 +71,7 @@ export class GuardedStream extends Duplex {
   #timer: NodeJS.Timeout | undefined;
   #rawPaused = false;
   #pendingWrite: ((err?: Error | null) => void) | undefined;
+  #corked = false;
   #refused = false;
   #lingering = false;
   readonly #listeners: Array<[string, (...args: never[]) => void]> = [];
@@ -146,18 +147,36 @@ export class GuardedStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    this.#corkTurn();
     if (this.#raw.write(chunk)) callback();
     else this.#pendingWrite = callback;
   }
 
   /** mqtt-packet corks for each packet's parts; keep them one socket write, not one per part. */
   override _writev(chunks: Array<{ chunk: Buffer }>, callback: (err?: Error | null) => void): void {
-    this.#raw.cork();
+    this.#corkTurn();
     let ok = true;
     for (const { chunk } of chunks) ok = this.#raw.write(chunk);
-    this.#raw.uncork();
     if (ok) callback();
     else this.#pendingWrite = callback;
+  }
+
+  /**
+   * Packets written in one event-loop turn leave in one socket write: a subscriber that gets the
+   * fan-out of a whole group commit, or a device that gets its PUBACK and telemetry/ack together,
+   * costs one syscall instead of one per packet.
+   */
+  #corkTurn(): void {
+    if (this.#corked) return;
+    this.#corked = true;
+    this.#raw.cork();
+    setImmediate(() => this.#flushTurn());
+  }
+
+  #flushTurn(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.#raw.uncork();
   }
 
   override _final(callback: (err?: Error | null) => void): void {
@@ -172,6 +191,8 @@ export class GuardedStream extends Duplex {
     this.#pendingWrite = undefined;
     // One inert listener, so a late error (EPIPE, ECONNRESET) on a closing socket cannot crash us.
     if (!this.#raw.listeners('error').includes(noop)) this.#raw.on('error', noop);
+    // What this turn wrote (a refusing CONNACK before aedes closes) leaves before the socket goes.
+    this.#flushTurn();
     if (!this.#lingering) this.#raw.destroy();
     callback(err);
   }
