@@ -14,18 +14,10 @@ export interface TranscriptEntry {
   receive: string;
 }
 
-/**
- * Answers each command with the transcript's bytes for it, in transcript order, split into
- * `chunk`-byte pieces (so the driver's framing sees arbitrary splits). A command that is not the
- * next one in the transcript is recorded as a mismatch and answered `?`.
- */
-export class TranscriptPlayer implements SimDevice {
-  private emit: ((d: Buffer) => void) | undefined;
+/** A simulated adapter that splits what the driver writes into `\r`-terminated commands. */
+abstract class CommandDevice implements SimDevice {
+  protected emit: ((d: Buffer) => void) | undefined;
   private input = '';
-  private next = 0;
-  readonly mismatches: string[] = [];
-
-  constructor(private readonly entries: readonly TranscriptEntry[], private readonly chunk = 3) {}
 
   attach(emit: (d: Buffer) => void): void {
     this.emit = emit;
@@ -41,11 +33,31 @@ export class TranscriptPlayer implements SimDevice {
     while ((i = this.input.indexOf('\r')) >= 0) {
       const cmd = this.input.slice(0, i + 1);
       this.input = this.input.slice(i + 1);
-      const entry = this.entries[this.next++];
-      const answer = entry && entry.send === cmd ? entry.receive : '?\r\r>';
-      if (!entry || entry.send !== cmd) this.mismatches.push(JSON.stringify(cmd));
-      for (let o = 0; o < answer.length; o += this.chunk) this.emit?.(Buffer.from(answer.slice(o, o + this.chunk), 'latin1'));
+      this.answer(cmd);
     }
+  }
+
+  protected abstract answer(cmd: string): void;
+}
+
+/**
+ * Answers each command with the transcript's bytes for it, in transcript order, split into
+ * `chunk`-byte pieces (so the driver's framing sees arbitrary splits). A command that is not the
+ * next one in the transcript is recorded as a mismatch and answered `?`.
+ */
+export class TranscriptPlayer extends CommandDevice {
+  private next = 0;
+  readonly mismatches: string[] = [];
+
+  constructor(private readonly entries: readonly TranscriptEntry[], private readonly chunk = 3) {
+    super();
+  }
+
+  protected answer(cmd: string): void {
+    const entry = this.entries[this.next++];
+    const answer = entry && entry.send === cmd ? entry.receive : '?\r\r>';
+    if (!entry || entry.send !== cmd) this.mismatches.push(JSON.stringify(cmd));
+    for (let o = 0; o < answer.length; o += this.chunk) this.emit?.(Buffer.from(answer.slice(o, o + this.chunk), 'latin1'));
   }
 }
 
@@ -55,35 +67,20 @@ export class TranscriptPlayer implements SimDevice {
  * never sent gets `OK` (AT) or `NO DATA` (OBD), as an adapter would for a setting or an
  * unsupported PID.
  */
-export class TranscriptLookup implements SimDevice {
-  private emit: ((d: Buffer) => void) | undefined;
-  private input = '';
+export class TranscriptLookup extends CommandDevice {
   private readonly answers = new Map<string, string>();
 
   constructor(entries: readonly TranscriptEntry[]) {
+    super();
     for (const e of entries) {
       if (e.send === 'ATH1\r') break;
       if (!this.answers.has(e.send)) this.answers.set(e.send, e.receive);
     }
   }
 
-  attach(emit: (d: Buffer) => void): void {
-    this.emit = emit;
-  }
-
-  detach(): void {
-    this.emit = undefined;
-  }
-
-  receive(data: Buffer): void {
-    this.input += data.toString('latin1');
-    let i: number;
-    while ((i = this.input.indexOf('\r')) >= 0) {
-      const cmd = this.input.slice(0, i + 1);
-      this.input = this.input.slice(i + 1);
-      const fallback = cmd.startsWith('AT') ? 'OK\r\r>' : 'NO DATA\r\r>';
-      this.emit?.(Buffer.from(this.answers.get(cmd) ?? fallback, 'latin1'));
-    }
+  protected answer(cmd: string): void {
+    const fallback = cmd.startsWith('AT') ? 'OK\r\r>' : 'NO DATA\r\r>';
+    this.emit?.(Buffer.from(this.answers.get(cmd) ?? fallback, 'latin1'));
   }
 }
 

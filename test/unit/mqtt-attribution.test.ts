@@ -7,6 +7,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceTopic } from '../../protocol/topics.js';
 import { startMqttRegistry, type MqttRegistry } from '../helpers/mqtt-harness.js';
+import { until } from '../helpers/wait.js';
 
 const UNIT = 'a1b2c3d4e5f60001';
 const STREAM = 'stream-attrib-1';
@@ -26,14 +27,6 @@ function nextMessage(client: MqttClient, topic: string): Promise<any> {
     };
     client.on('message', on);
   });
-}
-
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('telemetry attribution across a move while offline', () => {
@@ -98,7 +91,7 @@ describe('telemetry attribution across a move while offline', () => {
     expect(await seqs('B')).toEqual([2]);
     expect(await seqs('root')).toEqual([1, 2]);
 
-    await until(() => live.root!.length >= 2);
+    await until(() => live.root!.length >= 2, 3000, 'live records for the root');
     const liveSeqs = (who: string) => live[who]!.flatMap((m) => m.records.map((r) => r.seq));
     expect(liveSeqs('A')).toEqual([1]);
     expect(liveSeqs('B')).toEqual([2]);
