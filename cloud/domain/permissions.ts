@@ -170,7 +170,12 @@ export function mqttMaySubscribe(who: MqttIdentity, filter: string): boolean {
   return who.actor.deviceAccess !== 'none' && filterIsUnder(filter, who.topicRoot);
 }
 
-/** What may be delivered to a connection: the subscribe rule applied to each concrete topic. */
+/**
+ * What may be delivered to a connection: the subscribe rule applied to each concrete topic. A
+ * published topic holds no wildcard (aedes refuses them in PUBLISH, [MQTT-3.3.2-2]), so for users
+ * the filter check reduces to "strictly under the topicRoot" (this runs for every delivery).
+ */
 export function mqttMayReceive(who: MqttIdentity, topic: string): boolean {
-  return mqttMaySubscribe(who, topic);
+  if (who.kind === 'device') return mqttMaySubscribe(who, topic);
+  return who.actor.deviceAccess !== 'none' && topic.length > who.topicRoot.length + 1 && topic.startsWith(`${who.topicRoot}/`);
 }
