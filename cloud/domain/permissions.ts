@@ -8,10 +8,9 @@
  * Accounts are identified by their materialized path `/rootId/.../id/`: an account sees another
  * iff the other's path starts with its own.
  */
-import { filterIsUnder, parseDeviceTopic } from '../../protocol/topics.js';
+import { DEVICE_PUBLISHES, DEVICE_SUBSCRIBES, filterIsUnder, parseDeviceTopic, type DeviceTopicKind } from '../../protocol/topics.js';
 
 export type DeviceAccess = 'none' | 'read' | 'full';
-export const DEVICE_ACCESS: readonly DeviceAccess[] = ['none', 'read', 'full'];
 
 export interface Rights {
   deviceAccess: DeviceAccess;
@@ -147,8 +146,9 @@ export type MqttIdentity =
   | { kind: 'device'; unitId: string }
   | { kind: 'user'; actor: Actor; topicRoot: string };
 
-const DEVICE_MAY_PUBLISH = new Set(['hello', 'ownership/ack', 'telemetry']);
-const DEVICE_MAY_SUBSCRIBE = new Set(['ownership', 'telemetry/ack']);
+// The contract's lists, from protocol/topics.ts where every topic is defined.
+const DEVICE_MAY_PUBLISH = new Set<DeviceTopicKind>(DEVICE_PUBLISHES);
+const DEVICE_MAY_SUBSCRIBE = new Set<DeviceTopicKind>(DEVICE_SUBSCRIBES);
 
 /** A device publishes only its own `hello`, `ownership/ack` and `telemetry`; users publish nothing. */
 export function mqttMayPublish(who: MqttIdentity, topic: string): boolean {

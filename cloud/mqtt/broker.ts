@@ -7,6 +7,7 @@
 import { Aedes, type Client } from 'aedes';
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
+import type { LiveTelemetry } from '../../protocol/messages.js';
 import { accountTelemetryTopic, deviceTopic, topicRoot } from '../../protocol/topics.js';
 import type { App } from '../app.js';
 import type { Config } from '../config.js';
@@ -53,7 +54,7 @@ export async function startBroker(deps: BrokerDeps): Promise<BrokerHandle> {
     if (o) {
       void publish(deviceTopic(o.device.unitId, 'telemetry/ack'), Buffer.from(JSON.stringify(o.ack)), { qos: 1, retain: false });
       for (const [path, records] of o.byOwner) {
-        const live = { unitId: o.device.unitId, deviceId: o.device.id, records };
+        const live: LiveTelemetry = { unitId: o.device.unitId, deviceId: o.device.id, records };
         // Live fan-out is QoS 0 (the contract allows 0 or 1): the durable copy is the stored record,
         // readable over REST, so a live view gains nothing from per-subscriber acknowledgements.
         void publish(accountTelemetryTopic(topicRoot(pathIds(path)), o.device.unitId), Buffer.from(JSON.stringify(live)), { qos: 0, retain: false });

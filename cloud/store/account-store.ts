@@ -90,10 +90,4 @@ export class AccountStore {
   delete(id: string): void {
     this.st('DELETE FROM accounts WHERE id = ?').run(id);
   }
-
-  /** Every account strictly below `prefix` whose settings are set (for re-pushing ownership). */
-  countSubtree(prefix: string): number {
-    const r = this.st('SELECT count(*) AS n FROM accounts WHERE path >= ? AND path < ?').get(prefix, subtreeEnd(prefix)) as { n: number };
-    return r.n;
-  }
 }
