@@ -31,6 +31,7 @@ export function toActor(u: UserWithPath): Actor & { email: string } {
 
 export class AuthService {
   private readonly limiter: FailureLimiter;
+  private lastPurge = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly ctx: Context) {
     this.limiter = new FailureLimiter({ ...LOGIN_FAILURES, now: ctx.now });
@@ -48,9 +49,18 @@ export class AuthService {
       throw Errors.badCredentials();
     }
     this.limiter.reset(key);
+    this.purgeExpired();
     const expiresAt = this.ctx.now() + this.ctx.config.SESSION_TTL_MINUTES * 60_000;
     const { token } = this.issue(user.id, 'session', 'login', expiresAt);
     return { token, expiresAt, user };
+  }
+
+  /** Expired sessions and tokens are deleted at most once an hour, on a login. */
+  private purgeExpired(): void {
+    const now = this.ctx.now();
+    if (now - this.lastPurge < 3_600_000) return;
+    this.lastPurge = now;
+    this.ctx.users.deleteExpiredTokens(now);
   }
 
   /** Creates a token row and answers the secret, which is never stored. */

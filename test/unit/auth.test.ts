@@ -93,6 +93,16 @@ describe('sessions', () => {
     expect(expired.body.error.code).toBe('unauthorized');
   });
 
+  it('deletes expired sessions from the database on a later login', async () => {
+    const a = await login(ROOT_EMAIL, ROOT_PASSWORD);
+    const rows = () => reg.db.prepare("SELECT count(*) FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?").pluck().get(clock.now()) as number;
+    clock.advance(720 * 60_000 + 3_600_000);
+    expect(rows()).toBeGreaterThan(0);
+    expect((await login(ROOT_EMAIL, ROOT_PASSWORD)).status).toBe(200);
+    expect(rows()).toBe(0);
+    expect(await me(a.body.token)).toBe(401);
+  });
+
   it('answers 401 to a missing, malformed or unknown bearer', async () => {
     for (const authorization of [undefined, 'Bearer', 'Bearer ', `Basic ${Buffer.from('a:b').toString('base64')}`, 'Bearer x', `Bearer ${'a'.repeat(43)}`, `Bearer ${reg.rootToken} x`]) {
       const a = await reg.req('GET', '/v1/accounts', { headers: authorization ? { authorization } : {} });
