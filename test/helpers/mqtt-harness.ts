@@ -72,3 +72,15 @@ export async function startMqttRegistry(opts: RegistryOptions = {}): Promise<Mqt
     },
   };
 }
+
+/** The next message a client receives on `topic`, parsed as JSON. */
+export function nextMessage(client: MqttClient, topic: string): Promise<any> {
+  return new Promise((resolve) => {
+    const on = (t: string, p: Buffer) => {
+      if (t !== topic) return;
+      client.off('message', on);
+      resolve(JSON.parse(p.toString()));
+    };
+    client.on('message', on);
+  });
+}

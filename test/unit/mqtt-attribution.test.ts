@@ -6,7 +6,7 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceTopic } from '../../protocol/topics.js';
-import { startMqttRegistry, type MqttRegistry } from '../helpers/mqtt-harness.js';
+import { nextMessage, startMqttRegistry, type MqttRegistry } from '../helpers/mqtt-harness.js';
 import { until } from '../helpers/wait.js';
 
 const UNIT = 'a1b2c3d4e5f60001';
@@ -16,17 +16,6 @@ function collect(client: MqttClient): { unitId: string; records: { seq: number }
   const got: { unitId: string; records: { seq: number }[] }[] = [];
   client.on('message', (_t, payload) => got.push(JSON.parse(payload.toString())));
   return got;
-}
-
-function nextMessage(client: MqttClient, topic: string): Promise<any> {
-  return new Promise((resolve) => {
-    const on = (t: string, p: Buffer) => {
-      if (t !== topic) return;
-      client.off('message', on);
-      resolve(JSON.parse(p.toString()));
-    };
-    client.on('message', on);
-  });
 }
 
 describe('telemetry attribution across a move while offline', () => {

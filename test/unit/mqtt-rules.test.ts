@@ -5,7 +5,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceTopic } from '../../protocol/topics.js';
-import { startMqttRegistry, type MqttRegistry } from '../helpers/mqtt-harness.js';
+import { nextMessage, startMqttRegistry, type MqttRegistry } from '../helpers/mqtt-harness.js';
 
 /** The CONNACK return code of a refused login (0 when accepted). */
 function connackCode(url: string, o: mqtt.IClientOptions): Promise<number> {
@@ -35,18 +35,6 @@ function closed(c: MqttClient, ms = 1000): Promise<number> {
       clearTimeout(t);
       resolve(Date.now() - start);
     });
-  });
-}
-
-function next(c: MqttClient, topic: string): Promise<any> {
-  return new Promise((resolve) => {
-    const on = (t: string, p: Buffer) => {
-      if (t === topic) {
-        c.off('message', on);
-        resolve(JSON.parse(p.toString()));
-      }
-    };
-    c.on('message', on);
   });
 }
 
@@ -146,7 +134,7 @@ describe('ownership conversation and revocations', () => {
 
   it('pushes ownership, records hello and the ack, and re-pushes on a settings change', async () => {
     const d = await reg.device(unit, dev.secret);
-    const first = next(d, deviceTopic(unit, 'ownership'));
+    const first = nextMessage(d, deviceTopic(unit, 'ownership'));
     await d.subscribeAsync(deviceTopic(unit, 'ownership'), { qos: 1 });
     const own = await first;
     expect(own).toMatchObject({ accountId: acct, settings: { gnss: true } });
@@ -156,7 +144,7 @@ describe('ownership conversation and revocations', () => {
     expect(got).toMatchObject({ agentVersion: '1.2.3', vin: '1HGCM82633A004352', appliedEpoch: own.epoch });
     expect(got.lastSeen).toBeGreaterThan(0);
 
-    const pushed = next(d, deviceTopic(unit, 'ownership'));
+    const pushed = nextMessage(d, deviceTopic(unit, 'ownership'));
     const p = await reg.req('PATCH', `/v1/accounts/${reg.rootAccountId}`, { token: reg.rootToken, body: { settings: { gnss: false, telemetryIntervalMs: 1000 } } });
     expect(p.status).toBe(200);
     const again = await pushed;
