@@ -7,6 +7,7 @@
  *   npm run build && node dist/scripts/bench-ingest-inproc.js [devices=20] [seconds=3] [group=128] [perMsg=1]
  */
 import { Ingest, type BatchOutcome } from '../cloud/mqtt/ingest.js';
+import { liveJson } from '../cloud/mqtt/live-json.js';
 import { TelemetryStore } from '../cloud/store/telemetry-store.js';
 import { startBenchFleet } from './bench-fleet.js';
 
@@ -30,7 +31,7 @@ async function main() {
     if (!o) throw new Error('unreadable');
     if (--outstanding <= group && wake) (wake(), (wake = undefined));
     bytes += Buffer.from(JSON.stringify(o.ack)).length;
-    for (const [, records] of o.byOwner) bytes += Buffer.from(JSON.stringify({ unitId: o.device.unitId, deviceId: o.device.id, records })).length;
+    for (const [, records] of o.byOwner) bytes += liveJson(o.device, records).length;
   };
   const payload = (d: (typeof devs)[number]) => {
     const from = d.next;

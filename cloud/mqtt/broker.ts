@@ -7,7 +7,6 @@
 import { Aedes, type Client } from 'aedes';
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
-import type { LiveTelemetry } from '../../protocol/messages.js';
 import { accountTelemetryTopic, deviceTopic, topicRoot } from '../../protocol/topics.js';
 import type { App } from '../app.js';
 import type { Config } from '../config.js';
@@ -17,6 +16,7 @@ import { createAuthenticate, type ClientInfo } from './authenticate.js';
 import { createAuthorizers } from './authorize.js';
 import { DeviceMessages, type Publish } from './device-messages.js';
 import { Ingest, type BatchOutcome } from './ingest.js';
+import { liveJson } from './live-json.js';
 import { attachWebSocket, listenTcp, listenTls, type ListenerHandle } from './listeners.js';
 import { Sessions } from './sessions.js';
 
@@ -42,29 +42,32 @@ export async function startBroker(deps: BrokerDeps): Promise<BrokerHandle> {
   const log = deps.log.child({ mod: 'mqtt' });
   const sessions = new Sessions();
   let aedes: Aedes;
-  const publish: Publish = (topic, payload, opts) =>
-    new Promise((resolve) => {
-      metrics.mqttMessages.inc({ direction: 'out' });
-      aedes.publish({ cmd: 'publish', topic, payload, qos: opts.qos, retain: opts.retain, dup: false }, () => resolve());
-    });
+  // Labelled children looked up once: they are counted for every message.
+  const messagesIn = metrics.mqttMessages.labels({ direction: 'in' });
+  const messagesOut = metrics.mqttMessages.labels({ direction: 'out' });
+  const send = (topic: string, payload: Buffer, qos: 0 | 1, retain: boolean, done: () => void) => {
+    messagesOut.inc();
+    aedes.publish({ cmd: 'publish', topic, payload, qos, retain, dup: false }, done);
+  };
+  const publish: Publish = (topic, payload, opts) => new Promise((resolve) => send(topic, payload, opts.qos, opts.retain, resolve));
+  const noop = () => undefined;
   const messages = new DeviceMessages({ links: ctx.links, accounts: ctx.accounts, publish, log, now: ctx.now });
   const ingest = new Ingest({ db: ctx.db, telemetry: new TelemetryStore(ctx.db), links: ctx.links, metrics, log, now: ctx.now });
 
   const deliver = (o: BatchOutcome | undefined, done: () => void) => {
     if (o) {
-      void publish(deviceTopic(o.device.unitId, 'telemetry/ack'), Buffer.from(JSON.stringify(o.ack)), { qos: 1, retain: false });
+      send(deviceTopic(o.device.unitId, 'telemetry/ack'), Buffer.from(JSON.stringify(o.ack)), 1, false, noop);
       for (const [path, records] of o.byOwner) {
-        const live: LiveTelemetry = { unitId: o.device.unitId, deviceId: o.device.id, records };
         // Live fan-out is QoS 0 (the contract allows 0 or 1): the durable copy is the stored record,
         // readable over REST, so a live view gains nothing from per-subscriber acknowledgements.
-        void publish(accountTelemetryTopic(topicRoot(pathIds(path)), o.device.unitId), Buffer.from(JSON.stringify(live)), { qos: 0, retain: false });
+        send(accountTelemetryTopic(topicRoot(pathIds(path)), o.device.unitId), liveJson(o.device, records), 0, false, noop);
       }
     }
     done();
   };
 
   const onDevicePublish = (info: ClientInfo, kind: string, payload: Buffer, done: () => void) => {
-    metrics.mqttMessages.inc({ direction: 'in' });
+    messagesIn.inc();
     const unitId = info.who.kind === 'device' ? info.who.unitId : '';
     if (kind === 'telemetry') return ingest.submit({ id: info.deviceId!, unitId }, payload, (o) => deliver(o, done));
     const dev = ctx.links.byUnitId(unitId);

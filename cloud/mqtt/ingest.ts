@@ -9,8 +9,7 @@ import type { Statement } from 'better-sqlite3';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import {
-  MAX_BATCH_BYTES, MAX_RECORDS_PER_BATCH, MAX_RECORD_BYTES, StreamSchema, TelemetryRecordSchema,
-  type TelemetryAck, type TelemetryRecord,
+  MAX_BATCH_BYTES, MAX_RECORDS_PER_BATCH, MAX_RECORD_BYTES, StreamSchema, TelemetryRecordSchema, type TelemetryAck,
 } from '../../protocol/messages.js';
 import { z } from 'zod';
 import { advanceUpTo, attribute, type Interval } from '../domain/attribution.js';
@@ -18,6 +17,7 @@ import type { Metrics } from '../metrics.js';
 import type { Db } from '../store/db.js';
 import type { DeviceLinkStore } from '../store/device-link-store.js';
 import type { StreamState, TelemetryStore } from '../store/telemetry-store.js';
+import type { StoredRecord } from './live-json.js';
 import { WalSync } from './wal-sync.js';
 
 /** Records dated more than this ahead of the registry's clock are refused (contract). */
@@ -56,7 +56,7 @@ export interface IngestDevice {
 export interface BatchOutcome {
   device: IngestDevice;
   ack: TelemetryAck;
-  byOwner: Map<string, (TelemetryRecord & { stream: string })[]>;
+  byOwner: Map<string, StoredRecord[]>;
 }
 
 interface Pending {
@@ -99,6 +99,8 @@ export class Ingest {
   private readonly intervals = new Map<string, Interval[]>();
   private readonly log: Logger;
   private durable: Durable | null | undefined;
+  /** The records counter's child per outcome, looked up once (it is counted for every batch). */
+  private readonly counters = new Map<string, { inc(n?: number): void }>();
 
   constructor(private readonly deps: IngestDeps) {
     this.log = deps.log.child({ mod: 'ingest' });
@@ -198,7 +200,7 @@ export class Ingest {
     }
     const env = Envelope.safeParse(raw);
     if (!env.success) {
-      this.deps.metrics.records.inc({ outcome: 'unreadable-batch' });
+      this.count('unreadable-batch', 1);
       this.log.warn({ unitId: p.device.unitId }, 'telemetry batch without a readable stream; ignored');
       return undefined;
     }
@@ -211,13 +213,13 @@ export class Ingest {
     const prevUpTo = state.upTo;
     const done = new Set<number>();
     const rejected: TelemetryAck['rejected'] = [];
-    const byOwner = new Map<string, (TelemetryRecord & { stream: string })[]>();
-    const outcomes = new Map<string, number>();
-    const count = (outcome: string) => outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    const byOwner = new Map<string, StoredRecord[]>();
+    let stored = 0;
+    let duplicates = 0;
     const reject = (seq: number, reason: string) => {
       done.add(seq);
       rejected.push({ seq, reason });
-      count(`rejected-${reason}`);
+      this.count(`rejected-${reason}`, 1);
     };
     this.declareDropped(dropped ?? [], reject);
     const history = this.history(dev.id);
@@ -238,12 +240,15 @@ export class Ingest {
       if ('refused' in owner) { reject(r.seq, owner.refused); continue; }
       done.add(r.seq);
       const ownerKey = store.ownerKey(owner.accountId, owner.accountPath);
-      const fresh = store.insertKeyed(state, deviceKey, r.seq, r.epoch, r.ts, r.kind, data, ownerKey, p.receivedAt);
-      count(fresh ? 'stored' : 'duplicate');
-      if (!fresh) continue;
-      const list = byOwner.get(owner.accountPath) ?? [];
-      list.push({ stream, seq: r.seq, epoch: r.epoch, ts: r.ts, kind: r.kind, data: r.data });
-      byOwner.set(owner.accountPath, list);
+      if (!store.insertKeyed(state, deviceKey, r.seq, r.epoch, r.ts, r.kind, data, ownerKey, p.receivedAt)) {
+        duplicates++;
+        continue;
+      }
+      stored++;
+      const out: StoredRecord = { stream, seq: r.seq, epoch: r.epoch, ts: r.ts, kind: r.kind, dataJson: data };
+      const list = byOwner.get(owner.accountPath);
+      if (list) list.push(out);
+      else byOwner.set(owner.accountPath, [out]);
     }
     const upTo = advanceUpTo(prevUpTo, done, (seq) => store.storedKeyed(state, seq));
     if (upTo !== prevUpTo) {
@@ -251,8 +256,15 @@ export class Ingest {
       touched.add(state);
     }
     rejected.sort((a, b) => a.seq - b.seq);
-    for (const [outcome, n] of outcomes) this.deps.metrics.records.inc({ outcome }, n);
+    if (stored > 0) this.count('stored', stored);
+    if (duplicates > 0) this.count('duplicate', duplicates);
     return { device: dev, ack: { stream, upTo, rejected }, byOwner };
+  }
+
+  private count(outcome: string, n: number): void {
+    let c = this.counters.get(outcome);
+    if (!c) this.counters.set(outcome, (c = this.deps.metrics.records.labels({ outcome })));
+    c.inc(n);
   }
 
   /** Seqs the agent discarded (disk full) are refused with `dropped-on-device`. */
