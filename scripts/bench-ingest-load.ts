@@ -4,6 +4,7 @@
  * subscriber per tree level receives the fan-out. Answers the counts and latencies to the parent.
  */
 import mqtt, { type MqttClient } from 'mqtt';
+import type { Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 
 export interface LoadSpec {
@@ -15,6 +16,13 @@ export interface LoadSpec {
   perMsg: number;
   seconds: number;
   window: number;
+  /**
+   * Leave Nagle's algorithm on, as mqtt.js does by default. Off (the default here), each client
+   * sets TCP_NODELAY: with several requests in flight on one connection, Nagle holds a small
+   * write until the previous one is ACKed, and the peer delays that ACK (40 ms on Linux) when it
+   * has nothing to send back yet, so the run would measure the delayed-ACK timer, not the broker.
+   */
+  nagle?: boolean;
 }
 
 export interface LoadResult {
@@ -25,10 +33,15 @@ export interface LoadResult {
   delivered: number;
 }
 
+let nagle = false;
+
 const connect = (url: string, o: mqtt.IClientOptions) =>
   new Promise<MqttClient>((resolve, reject) => {
     const c = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, ...o });
-    c.once('connect', () => resolve(c));
+    c.once('connect', () => {
+      if (!nagle) (c.stream as Socket).setNoDelay(true);
+      resolve(c);
+    });
     c.once('error', reject);
   });
 
@@ -54,6 +67,7 @@ async function sender(spec: LoadSpec, d: LoadSpec['devices'][number], i: number,
 }
 
 async function run(spec: LoadSpec): Promise<LoadResult> {
+  nagle = spec.nagle ?? false;
   const clients: MqttClient[] = [];
   let delivered = 0;
   for (const s of spec.subscribers) {

@@ -18,8 +18,12 @@ import { startBenchFleet } from './bench-fleet.js';
 import type { LoadResult, LoadSpec } from './bench-ingest-load.js';
 
 const [devices = 20, seconds = 5, windowSize = 16] = process.argv.slice(2).map(Number);
-/** BENCH_ONLY=registry|relay runs one side (for profiling); BENCH_PER_MSG=1,50 picks the sizes. */
+/**
+ * BENCH_ONLY=registry|relay runs one side (for profiling); BENCH_PER_MSG=1,50 picks the sizes;
+ * BENCH_NAGLE=1 leaves Nagle's algorithm on in the load's clients (mqtt.js' default), see LoadSpec.
+ */
 const only = process.env.BENCH_ONLY;
+const nagle = process.env.BENCH_NAGLE === '1';
 const sizes = (process.env.BENCH_PER_MSG ?? '1,50').split(',').map(Number);
 
 /** CPU time (user + system, ms) of the main thread, where the broker runs (Linux; else NaN). */
@@ -60,7 +64,7 @@ async function registryRun(perMsg: number): Promise<LoadResult & { brokerCpuMs: 
   const [r0, r1, r2] = fleet.levels;
   const levels = [[r0], [r0, r1], [r0, r1, r2]];
   const r = await load({
-    url: `mqtt://127.0.0.1:${broker.mqttPort}`, mode: 'registry', devices: devs, perMsg, seconds, window: windowSize,
+    url: `mqtt://127.0.0.1:${broker.mqttPort}`, mode: 'registry', nagle, devices: devs, perMsg, seconds, window: windowSize,
     subscribers: levels.map((path, i) => ({ clientId: `u-bench-${i}`, username: 'token', password: root, filter: `v1/accounts/${path.join('/')}/#` })),
   });
   await broker.close();
@@ -72,7 +76,7 @@ async function relayRun(perMsg: number): Promise<LoadResult & { brokerCpuMs: num
   const aedes = await Aedes.createBroker();
   const tcp = await listenTcp(aedes, { host: '127.0.0.1', port: 0 });
   const r = await load({
-    url: `mqtt://127.0.0.1:${tcp.port}`, mode: 'relay', perMsg, seconds, window: windowSize,
+    url: `mqtt://127.0.0.1:${tcp.port}`, mode: 'relay', nagle, perMsg, seconds, window: windowSize,
     devices: Array.from({ length: devices }, (_, i) => ({ unitId: String(i), secret: '', epoch: 1 })),
     subscribers: [0, 1, 2].map((i) => ({ clientId: `sub-${i}`, filter: 'bench/#' })),
   });
@@ -85,7 +89,7 @@ const row = (name: string, r: LoadResult & { brokerCpuMs: number; otherCpuMs: nu
   `| ${name} | ${Math.round(r.messages / r.seconds)} | ${Math.round(r.records / r.seconds)} | ${pct(r.latencies, 50).toFixed(1)} | ${pct(r.latencies, 99).toFixed(1)} | ${r.delivered} | ${((r.brokerCpuMs * 1000) / r.messages).toFixed(0)} | ${((r.otherCpuMs * 1000) / r.messages).toFixed(0)} |`;
 
 async function main() {
-  console.log(`bench-ingest: ${devices} devices, ${windowSize} batches in flight each, ${seconds} s per run, node ${process.version}`);
+  console.log(`bench-ingest: ${devices} devices, ${windowSize} batches in flight each, ${seconds} s per run, clients ${nagle ? 'with Nagle (mqtt.js default)' : 'with TCP_NODELAY'}, node ${process.version}`);
   console.log('| run | messages/s | records/s | p50 ms | p99 ms | fan-out deliveries | broker CPU us/msg | load+rest CPU us/msg |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const perMsg of sizes) {
     const relay = only === 'registry' ? undefined : await relayRun(perMsg);
