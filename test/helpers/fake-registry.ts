@@ -79,7 +79,8 @@ export class FakeRegistry {
       socket.on('close', () => this.sockets.delete(socket));
       this.broker.handle(socket);
     };
-    const server = this.tls ? createTlsServer(this.tls, onSocket) : createServer(onSocket);
+    // TCP_NODELAY as the registry's own listeners set it (cloud/mqtt/listeners.ts).
+    const server = this.tls ? createTlsServer({ ...this.tls, noDelay: true }, onSocket) : createServer({ noDelay: true }, onSocket);
     server.on('tlsClientError', () => (this.tlsFailures += 1));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
