@@ -2,14 +2,15 @@
  * The WAL checkpointer (cloud/store/checkpointer.ts): with it running, a large commit is not copied
  * into the database file by the committing connection (in WAL mode the database file changes only
  * at a checkpoint, so its size shows who checkpointed); the worker's checkpoint copies it; readers on
- * other connections see every commit throughout; stop() brings back SQLite's own checkpoints.
+ * other connections see every commit throughout; under continuous commits it still makes the log
+ * start over; stop() brings back SQLite's own checkpoints.
  */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startCheckpointer, type Checkpointer } from '../../cloud/store/checkpointer.js';
+import { startCheckpointer, type Checkpointer, type CheckpointResult } from '../../cloud/store/checkpointer.js';
 import { DB_FILE, openDb, type Db } from '../../cloud/store/db.js';
 
 let dir: string;
@@ -24,6 +25,29 @@ function bigCommit(n: number): void {
   })();
 }
 const dbBytes = () => statSync(join(dir, DB_FILE)).size;
+const walBytes = () => statSync(join(dir, `${DB_FILE}-wal`)).size;
+
+/**
+ * `commits` small commits back to back, as telemetry ingest makes them under load, with one
+ * checkpoint of the worker always running meanwhile, so frames keep arriving while it copies.
+ * Each commit carries 3 KB of rows: the WAL receives at least `commits * 3000` bytes in all.
+ */
+async function commitDuringCheckpoints(c: Checkpointer, commits: number): Promise<{ written: number; results: CheckpointResult[] }> {
+  const st = db.prepare('INSERT INTO filler (v) VALUES (?)');
+  const results: CheckpointResult[] = [];
+  let running = false;
+  for (let i = 0; i < commits; i++) {
+    if (!running) {
+      running = true;
+      void c.checkpointNow().then((r) => (results.push(r), (running = false)));
+    }
+    db.transaction(() => {
+      for (let k = 0; k < 3; k++) st.run('x'.repeat(1000) + i);
+    })();
+    await new Promise((r) => setImmediate(r));
+  }
+  return { written: commits * 3000, results };
+}
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'devices-checkpointer-'));
@@ -69,6 +93,20 @@ describe('WAL checkpointer', () => {
     const deadline = Date.now() + 10_000;
     while (dbBytes() < before + 4_000_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(dbBytes()).toBeGreaterThan(before + 4_000_000);
+  });
+
+  it('keeps the WAL from growing without end under continuous commits: it makes the log start over', async () => {
+    ck = startCheckpointer(db, { everyMs: 3_600_000, restartFrames: 64 });
+    const { written, results } = await commitDuringCheckpoints(ck, 4000);
+    expect(results.some((r) => r.restarted)).toBe(true);
+    expect(walBytes()).toBeLessThan(written); // 3.7-6.6 MB of 12 MB here; 50 MB without it
+  });
+
+  it('(a PASSIVE checkpoint alone, the way it was, lets the WAL grow by everything committed)', async () => {
+    ck = startCheckpointer(db, { everyMs: 3_600_000, restartFrames: Number.MAX_SAFE_INTEGER });
+    const { written, results } = await commitDuringCheckpoints(ck, 4000);
+    expect(results.some((r) => r.restarted)).toBe(false);
+    expect(walBytes()).toBeGreaterThan(2 * written);
   });
 
   it('stop() checkpoints what is left and restores automatic checkpoints', async () => {
