@@ -8,6 +8,8 @@
  * thread's CPU time per message is reported too (steadier than rates on a shared machine).
  *
  *   npm run build && node dist/scripts/bench-ingest.js [devices=20] [seconds=5] [window=16]
+ *
+ * Each side runs BENCH_ROUNDS (3) slices of `seconds`, interleaved; the table adds them up.
  */
 import { Aedes } from 'aedes';
 import { readFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ const [devices = 20, seconds = 5, windowSize = 16] = process.argv.slice(2).map(N
  * BENCH_NAGLE=1 leaves Nagle's algorithm on in the load's clients (mqtt.js' default), see LoadSpec.
  */
 const only = process.env.BENCH_ONLY;
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const nagle = process.env.BENCH_NAGLE === '1';
 const sizes = (process.env.BENCH_PER_MSG ?? '1,50').split(',').map(Number);
 
@@ -56,7 +59,7 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
 };
 
-async function registryRun(perMsg: number): Promise<LoadResult & { brokerCpuMs: number; otherCpuMs: number }> {
+async function registryRun(perMsg: number): Promise<Run> {
   const fleet = await startBenchFleet(devices, 'ingest');
   const { app, config, log, root } = fleet;
   const broker = await startBroker({ app, config, log, host: '127.0.0.1' });
@@ -72,7 +75,7 @@ async function registryRun(perMsg: number): Promise<LoadResult & { brokerCpuMs: 
   return r;
 }
 
-async function relayRun(perMsg: number): Promise<LoadResult & { brokerCpuMs: number; otherCpuMs: number }> {
+async function relayRun(perMsg: number): Promise<Run> {
   const aedes = await Aedes.createBroker();
   const tcp = await listenTcp(aedes, { host: '127.0.0.1', port: 0 });
   const r = await load({
@@ -85,20 +88,46 @@ async function relayRun(perMsg: number): Promise<LoadResult & { brokerCpuMs: num
   return r;
 }
 
-const row = (name: string, r: LoadResult & { brokerCpuMs: number; otherCpuMs: number }) =>
+type Run = LoadResult & { brokerCpuMs: number; otherCpuMs: number };
+
+/** Several slices of one side as one run: counts, times and CPU added, latencies pooled. */
+const merge = (runs: Run[]): Run => ({
+  messages: runs.reduce((a, r) => a + r.messages, 0),
+  records: runs.reduce((a, r) => a + r.records, 0),
+  seconds: runs.reduce((a, r) => a + r.seconds, 0),
+  latencies: runs.flatMap((r) => r.latencies),
+  delivered: runs.reduce((a, r) => a + r.delivered, 0),
+  brokerCpuMs: runs.reduce((a, r) => a + r.brokerCpuMs, 0),
+  otherCpuMs: runs.reduce((a, r) => a + r.otherCpuMs, 0),
+});
+
+const rate = (r: Run) => r.messages / r.seconds;
+
+const row = (name: string, r: Run) =>
   `| ${name} | ${Math.round(r.messages / r.seconds)} | ${Math.round(r.records / r.seconds)} | ${pct(r.latencies, 50).toFixed(1)} | ${pct(r.latencies, 99).toFixed(1)} | ${r.delivered} | ${((r.brokerCpuMs * 1000) / r.messages).toFixed(0)} | ${((r.otherCpuMs * 1000) / r.messages).toFixed(0)} |`;
 
 async function main() {
-  console.log(`bench-ingest: ${devices} devices, ${windowSize} batches in flight each, ${seconds} s per run, clients ${nagle ? 'with Nagle (mqtt.js default)' : 'with TCP_NODELAY'}, node ${process.version}`);
+  console.log(`bench-ingest: ${devices} devices, ${windowSize} batches in flight each, ${rounds} rounds of ${seconds} s per side, clients ${nagle ? 'with Nagle (mqtt.js default)' : 'with TCP_NODELAY'}, node ${process.version}`);
   console.log('| run | messages/s | records/s | p50 ms | p99 ms | fan-out deliveries | broker CPU us/msg | load+rest CPU us/msg |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const perMsg of sizes) {
-    const relay = only === 'registry' ? undefined : await relayRun(perMsg);
-    const registry = only === 'relay' ? undefined : await registryRun(perMsg);
+    const relays: Run[] = [];
+    const registries: Run[] = [];
+    // Rounds alternate the order (relay, registry, registry, relay, ...), so a machine whose load
+    // drifts during the run weighs on both sides alike.
+    for (let i = 0; i < rounds; i++) {
+      for (const side of i % 2 === 0 ? ['relay', 'registry'] : ['registry', 'relay']) {
+        if (only && only !== side) continue;
+        if (side === 'relay') relays.push(await relayRun(perMsg));
+        else registries.push(await registryRun(perMsg));
+      }
+    }
+    const relay = relays.length > 0 ? merge(relays) : undefined;
+    const registry = registries.length > 0 ? merge(registries) : undefined;
     if (relay) console.log(row(`bare aedes relay (guarded), ${perMsg} rec/msg`, relay));
     if (registry) console.log(row(`registry, ${perMsg} rec/msg`, registry));
     if (!relay || !registry) continue;
-    const ratio = registry.messages / registry.seconds / (relay.messages / relay.seconds);
-    console.log(`| ratio registry / relay, ${perMsg} rec/msg | ${ratio.toFixed(2)} | | | | | | |`);
+    const each = registries.map((r, i) => (rate(r) / rate(relays[i]!)).toFixed(2)).join(', ');
+    console.log(`| ratio registry / relay, ${perMsg} rec/msg | ${(rate(registry) / rate(relay)).toFixed(2)} (rounds: ${each}) | | | | | | |`);
   }
 }
 
