@@ -59,7 +59,7 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
 };
 
-async function registryRun(perMsg: number): Promise<Run> {
+async function registryRun(perMsg: number, secs = seconds): Promise<Run> {
   const fleet = await startBenchFleet(devices, 'ingest');
   const { app, config, log, root } = fleet;
   const broker = await startBroker({ app, config, log, host: '127.0.0.1' });
@@ -67,7 +67,7 @@ async function registryRun(perMsg: number): Promise<Run> {
   const [r0, r1, r2] = fleet.levels;
   const levels = [[r0], [r0, r1], [r0, r1, r2]];
   const r = await load({
-    url: `mqtt://127.0.0.1:${broker.mqttPort}`, mode: 'registry', nagle, devices: devs, perMsg, seconds, window: windowSize,
+    url: `mqtt://127.0.0.1:${broker.mqttPort}`, mode: 'registry', nagle, devices: devs, perMsg, seconds: secs, window: windowSize,
     subscribers: levels.map((path, i) => ({ clientId: `u-bench-${i}`, username: 'token', password: root, filter: `v1/accounts/${path.join('/')}/#` })),
   });
   await broker.close();
@@ -75,11 +75,11 @@ async function registryRun(perMsg: number): Promise<Run> {
   return r;
 }
 
-async function relayRun(perMsg: number): Promise<Run> {
+async function relayRun(perMsg: number, secs = seconds): Promise<Run> {
   const aedes = await Aedes.createBroker();
   const tcp = await listenTcp(aedes, { host: '127.0.0.1', port: 0 });
   const r = await load({
-    url: `mqtt://127.0.0.1:${tcp.port}`, mode: 'relay', nagle, perMsg, seconds, window: windowSize,
+    url: `mqtt://127.0.0.1:${tcp.port}`, mode: 'relay', nagle, perMsg, seconds: secs, window: windowSize,
     devices: Array.from({ length: devices }, (_, i) => ({ unitId: String(i), secret: '', epoch: 1 })),
     subscribers: [0, 1, 2].map((i) => ({ clientId: `sub-${i}`, filter: 'bench/#' })),
   });
@@ -112,6 +112,9 @@ async function main() {
   for (const perMsg of sizes) {
     const relays: Run[] = [];
     const registries: Run[] = [];
+    // A short slice of each side first, not counted: the JIT warms up both code paths alike.
+    if (only !== 'registry') await relayRun(perMsg, 1);
+    if (only !== 'relay') await registryRun(perMsg, 1);
     // Rounds alternate the order (relay, registry, registry, relay, ...), so a machine whose load
     // drifts during the run weighs on both sides alike.
     for (let i = 0; i < rounds; i++) {
