@@ -18,8 +18,9 @@
  * loop. So once the WAL holds `restartFrames`, the PASSIVE copy (the bulk, without blocking anyone)
  * is followed by a RESTART checkpoint: it copies the few frames committed meanwhile and makes the
  * next writer start the log from its beginning. It holds writers off only while it copies that
- * tail (a few ms); with a 20 ms busy timeout it gives up rather than hold them while it waits for
- * a slow reader (a backup), and the next round tries again.
+ * tail (a few ms). It is skipped when a reader on an older snapshot (a backup) kept the PASSIVE
+ * from copying everything, and with a 20 ms busy timeout it gives up rather than hold writers while
+ * it waits for a reader; the next round tries again.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -72,7 +73,8 @@ db.pragma('journal_size_limit = ' + workerData.journalLimit);
 const checkpoint = () => {
   const r = db.pragma('wal_checkpoint(PASSIVE)')[0];
   r.restarted = false;
-  if (r.busy !== 0 || r.log < workerData.restartFrames) return r;
+  // Only when the PASSIVE copied every frame: a reader on an older snapshot (a backup) would hold it.
+  if (r.busy !== 0 || r.log < workerData.restartFrames || r.checkpointed < r.log) return r;
   db.pragma('busy_timeout = 20');
   try { r.restarted = db.pragma('wal_checkpoint(RESTART)')[0].busy === 0; } finally { db.pragma('busy_timeout = 5000'); }
   return r;

@@ -109,6 +109,23 @@ describe('WAL checkpointer', () => {
     expect(walBytes()).toBeGreaterThan(2 * written);
   });
 
+  it('does not RESTART while a reader holds an older snapshot (a backup), and does once it is done', async () => {
+    ck = startCheckpointer(db, { everyMs: 3_600_000, restartFrames: 8 });
+    bigCommit(100);
+    const reader = new Database(join(dir, DB_FILE), { readonly: true });
+    reader.exec('BEGIN');
+    expect(reader.prepare('SELECT count(*) FROM filler').pluck().get()).toBe(100);
+    bigCommit(100);
+    const held = await ck.checkpointNow();
+    expect(held.checkpointed).toBeLessThan(held.log);
+    expect(held.restarted).toBe(false);
+    reader.exec('COMMIT');
+    reader.close();
+    const free = await ck.checkpointNow();
+    expect(free.checkpointed).toBe(free.log);
+    expect(free.restarted).toBe(true);
+  });
+
   it('stop() checkpoints what is left and restores automatic checkpoints', async () => {
     ck = startCheckpointer(db, { everyMs: 3_600_000 });
     bigCommit(4000);
