@@ -22,11 +22,12 @@ import type { LoadResult, LoadSpec } from './bench-ingest-load.js';
 const [devices = 20, seconds = 5, windowSize = 16] = process.argv.slice(2).map(Number);
 /**
  * BENCH_ONLY=registry|relay runs one side (for profiling); BENCH_PER_MSG=1,50 picks the sizes;
- * BENCH_NAGLE=1 leaves Nagle's algorithm on in the load's clients (mqtt.js' default), see LoadSpec.
+ * BENCH_NAGLE=all|subscribers leaves Nagle's algorithm on in those clients (mqtt.js' default), see LoadSpec.
  */
 const only = process.env.BENCH_ONLY;
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const nagle = process.env.BENCH_NAGLE === '1';
+const nagle = (process.env.BENCH_NAGLE ?? 'none') as LoadSpec['nagle'];
+if (!['none', 'all', 'subscribers'].includes(nagle!)) throw new Error('BENCH_NAGLE must be none, all or subscribers');
 const sizes = (process.env.BENCH_PER_MSG ?? '1,50').split(',').map(Number);
 
 /** CPU time (user + system, ms) of the main thread, where the broker runs (Linux; else NaN). */
@@ -107,7 +108,7 @@ const row = (name: string, r: Run) =>
   `| ${name} | ${Math.round(r.messages / r.seconds)} | ${Math.round(r.records / r.seconds)} | ${pct(r.latencies, 50).toFixed(1)} | ${pct(r.latencies, 99).toFixed(1)} | ${r.delivered} | ${((r.brokerCpuMs * 1000) / r.messages).toFixed(0)} | ${((r.otherCpuMs * 1000) / r.messages).toFixed(0)} |`;
 
 async function main() {
-  console.log(`bench-ingest: ${devices} devices, ${windowSize} batches in flight each, ${rounds} rounds of ${seconds} s per side, clients ${nagle ? 'with Nagle (mqtt.js default)' : 'with TCP_NODELAY'}, node ${process.version}`);
+  console.log(`bench-ingest: ${devices} devices, ${windowSize} batches in flight each, ${rounds} rounds of ${seconds} s per side, Nagle left on in: ${nagle} (other clients TCP_NODELAY), node ${process.version}`);
   console.log('| run | messages/s | records/s | p50 ms | p99 ms | fan-out deliveries | broker CPU us/msg | load+rest CPU us/msg |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const perMsg of sizes) {
     const relays: Run[] = [];
