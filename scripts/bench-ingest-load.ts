@@ -26,6 +26,8 @@ export interface LoadSpec {
    * with Nagle, which makes the relay cheaper.
    */
   nagle?: 'none' | 'all' | 'subscribers';
+  /** QoS the subscribers ask for. Default 1: the relay then delivers at QoS 1; the registry's fan-out is QoS 0 either way. */
+  subscriberQos?: 0 | 1;
 }
 
 export interface LoadResult {
@@ -75,7 +77,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   let delivered = 0;
   for (const s of spec.subscribers) {
     const c = await connect(spec.url, { clientId: s.clientId, ...(s.username ? { username: s.username, password: s.password } : {}) }, true);
-    await c.subscribeAsync(s.filter, { qos: 1 });
+    await c.subscribeAsync(s.filter, { qos: spec.subscriberQos ?? 1 });
     c.on('message', () => delivered++);
     clients.push(c);
   }

@@ -22,12 +22,15 @@ import type { LoadResult, LoadSpec } from './bench-ingest-load.js';
 const [devices = 20, seconds = 5, windowSize = 16] = process.argv.slice(2).map(Number);
 /**
  * BENCH_ONLY=registry|relay runs one side (for profiling); BENCH_PER_MSG=1,50 picks the sizes;
- * BENCH_NAGLE=all|subscribers leaves Nagle's algorithm on in those clients (mqtt.js' default), see LoadSpec.
+ * BENCH_NAGLE=all|subscribers leaves Nagle's algorithm on in those clients (mqtt.js' default);
+ * BENCH_SUB_QOS=0 has the subscribers ask for QoS 0 (default 1); see LoadSpec.
  */
 const only = process.env.BENCH_ONLY;
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const nagle = (process.env.BENCH_NAGLE ?? 'none') as LoadSpec['nagle'];
 if (!['none', 'all', 'subscribers'].includes(nagle!)) throw new Error('BENCH_NAGLE must be none, all or subscribers');
+const subscriberQos = Number(process.env.BENCH_SUB_QOS ?? 1) as 0 | 1;
+if (subscriberQos !== 0 && subscriberQos !== 1) throw new Error('BENCH_SUB_QOS must be 0 or 1');
 const sizes = (process.env.BENCH_PER_MSG ?? '1,50').split(',').map(Number);
 
 /** CPU time (user + system, ms) of the main thread, where the broker runs (Linux; else NaN). */
@@ -68,7 +71,7 @@ async function registryRun(perMsg: number, secs = seconds): Promise<Run> {
   const [r0, r1, r2] = fleet.levels;
   const levels = [[r0], [r0, r1], [r0, r1, r2]];
   const r = await load({
-    url: `mqtt://127.0.0.1:${broker.mqttPort}`, mode: 'registry', nagle, devices: devs, perMsg, seconds: secs, window: windowSize,
+    url: `mqtt://127.0.0.1:${broker.mqttPort}`, mode: 'registry', nagle, subscriberQos, devices: devs, perMsg, seconds: secs, window: windowSize,
     subscribers: levels.map((path, i) => ({ clientId: `u-bench-${i}`, username: 'token', password: root, filter: `v1/accounts/${path.join('/')}/#` })),
   });
   await broker.close();
@@ -80,7 +83,7 @@ async function relayRun(perMsg: number, secs = seconds): Promise<Run> {
   const aedes = await Aedes.createBroker();
   const tcp = await listenTcp(aedes, { host: '127.0.0.1', port: 0 });
   const r = await load({
-    url: `mqtt://127.0.0.1:${tcp.port}`, mode: 'relay', nagle, perMsg, seconds: secs, window: windowSize,
+    url: `mqtt://127.0.0.1:${tcp.port}`, mode: 'relay', nagle, subscriberQos, perMsg, seconds: secs, window: windowSize,
     devices: Array.from({ length: devices }, (_, i) => ({ unitId: String(i), secret: '', epoch: 1 })),
     subscribers: [0, 1, 2].map((i) => ({ clientId: `sub-${i}`, filter: 'bench/#' })),
   });
@@ -108,7 +111,7 @@ const row = (name: string, r: Run) =>
   `| ${name} | ${Math.round(r.messages / r.seconds)} | ${Math.round(r.records / r.seconds)} | ${pct(r.latencies, 50).toFixed(1)} | ${pct(r.latencies, 99).toFixed(1)} | ${r.delivered} | ${((r.brokerCpuMs * 1000) / r.messages).toFixed(0)} | ${((r.otherCpuMs * 1000) / r.messages).toFixed(0)} |`;
 
 async function main() {
-  console.log(`bench-ingest: ${devices} devices, ${windowSize} batches in flight each, ${rounds} rounds of ${seconds} s per side, Nagle left on in: ${nagle} (other clients TCP_NODELAY), node ${process.version}`);
+  console.log(`bench-ingest: ${devices} devices, ${windowSize} batches in flight each, ${rounds} rounds of ${seconds} s per side, Nagle left on in: ${nagle} (other clients TCP_NODELAY), subscribers at QoS ${subscriberQos}, node ${process.version}`);
   console.log('| run | messages/s | records/s | p50 ms | p99 ms | fan-out deliveries | broker CPU us/msg | load+rest CPU us/msg |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const perMsg of sizes) {
     const relays: Run[] = [];
