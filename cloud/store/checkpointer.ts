@@ -70,13 +70,14 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('journal_size_limit = ' + workerData.journalLimit);
+const busyTimeout = db.pragma('busy_timeout', { simple: true });
 const checkpoint = () => {
   const r = db.pragma('wal_checkpoint(PASSIVE)')[0];
   r.restarted = false;
   // Only when the PASSIVE copied every frame: a reader on an older snapshot (a backup) would hold it.
   if (r.busy !== 0 || r.log < workerData.restartFrames || r.checkpointed < r.log) return r;
   db.pragma('busy_timeout = 20');
-  try { r.restarted = db.pragma('wal_checkpoint(RESTART)')[0].busy === 0; } finally { db.pragma('busy_timeout = 5000'); }
+  try { r.restarted = db.pragma('wal_checkpoint(RESTART)')[0].busy === 0; } finally { db.pragma('busy_timeout = ' + busyTimeout); }
   return r;
 };
 const timer = setInterval(() => { try { checkpoint(); } catch (e) { parentPort.postMessage({ error: String(e) }); } }, workerData.everyMs);
