@@ -95,20 +95,23 @@ async function relayRun(perMsg: number, secs = seconds): Promise<Run> {
 type Run = LoadResult & { brokerCpuMs: number; otherCpuMs: number };
 
 /** Several slices of one side as one run: counts, times and CPU added, latencies pooled. */
-const merge = (runs: Run[]): Run => ({
-  messages: runs.reduce((a, r) => a + r.messages, 0),
-  records: runs.reduce((a, r) => a + r.records, 0),
-  seconds: runs.reduce((a, r) => a + r.seconds, 0),
-  latencies: runs.flatMap((r) => r.latencies),
-  delivered: runs.reduce((a, r) => a + r.delivered, 0),
-  brokerCpuMs: runs.reduce((a, r) => a + r.brokerCpuMs, 0),
-  otherCpuMs: runs.reduce((a, r) => a + r.otherCpuMs, 0),
-});
+const merge = (runs: Run[]): Run => {
+  const sum = (f: (r: Run) => number) => runs.reduce((a, r) => a + f(r), 0);
+  return {
+    messages: sum((r) => r.messages),
+    records: sum((r) => r.records),
+    seconds: sum((r) => r.seconds),
+    latencies: runs.flatMap((r) => r.latencies),
+    delivered: sum((r) => r.delivered),
+    brokerCpuMs: sum((r) => r.brokerCpuMs),
+    otherCpuMs: sum((r) => r.otherCpuMs),
+  };
+};
 
 const rate = (r: Run) => r.messages / r.seconds;
 
 const row = (name: string, r: Run) =>
-  `| ${name} | ${Math.round(r.messages / r.seconds)} | ${Math.round(r.records / r.seconds)} | ${pct(r.latencies, 50).toFixed(1)} | ${pct(r.latencies, 99).toFixed(1)} | ${r.delivered} | ${((r.brokerCpuMs * 1000) / r.messages).toFixed(0)} | ${((r.otherCpuMs * 1000) / r.messages).toFixed(0)} |`;
+  `| ${name} | ${Math.round(rate(r))} | ${Math.round(r.records / r.seconds)} | ${pct(r.latencies, 50).toFixed(1)} | ${pct(r.latencies, 99).toFixed(1)} | ${r.delivered} | ${((r.brokerCpuMs * 1000) / r.messages).toFixed(0)} | ${((r.otherCpuMs * 1000) / r.messages).toFixed(0)} |`;
 
 async function main() {
   console.log(`bench-ingest: ${devices} devices, ${windowSize} batches in flight each, ${rounds} rounds of ${seconds} s per side, Nagle left on in: ${nagle} (other clients TCP_NODELAY), subscribers at QoS ${subscriberQos}, node ${process.version}`);
