@@ -204,4 +204,21 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX devices_unit;
   CREATE INDEX devices_unit ON devices(unit_id);
   `,
+  `
+  -- 3. Telemetry reads that cost what they return (docs/decisions.md, "Telemetry reads by owner").
+  -- Reading a device's records for one account walked (device, ts) and filtered on the owner: a
+  -- new owner's first page scanned every record of the old owner first, and a caller who does not
+  -- see the device (404) scanned all of its records to find out whether it held any history. Rows
+  -- are now indexed by (device, owner, ts), and the owners each device has records attributed to
+  -- are listed once per pair, so both questions start from the few owners inside the caller's
+  -- subtree. Pairs outlive the rows that retention prunes (an old owner then reads an empty page).
+  CREATE TABLE telemetry_device_owners (
+    device_key INTEGER NOT NULL,
+    owner_key INTEGER NOT NULL,
+    PRIMARY KEY (device_key, owner_key)
+  ) WITHOUT ROWID;
+  INSERT INTO telemetry_device_owners SELECT DISTINCT device_key, owner_key FROM telemetry_rows;
+  CREATE INDEX telemetry_device_owner_ts ON telemetry_rows(device_key, owner_key, ts);
+  DROP INDEX telemetry_device_ts;
+  `,
 ];

@@ -29,7 +29,12 @@ export interface StreamState {
   upTo: number;
   /** The highest seq stored for the stream, so a seq above it is known absent without a query. */
   maxSeq: number;
+  /** Owners already listed with the device in `telemetry_device_owners` (one Set lookup a row). */
+  owners: Set<number>;
 }
+
+/** Sort key of a record in a page: (ts, stream, seq); streams are ASCII, so JS order is SQLite's. */
+type Key = [ts: number, stream: string, seq: number];
 
 const COLS = 'd.device_id, s.stream, t.seq, t.epoch, t.ts, t.kind, t.data, o.account_id, o.account_path, t.received_at';
 const JOINS = `FROM telemetry_rows t JOIN streams s ON s.key = t.stream_key JOIN telemetry_owners o ON o.key = t.owner_key
@@ -55,6 +60,7 @@ export class TelemetryStore {
       deviceKey: db.prepare('SELECT key FROM telemetry_devices WHERE device_id = ?').pluck(),
       addOwner: db.prepare('INSERT OR IGNORE INTO telemetry_owners (account_id, account_path) VALUES (?, ?)'),
       ownerKey: db.prepare('SELECT key FROM telemetry_owners WHERE account_id = ?').pluck(),
+      addPair: db.prepare('INSERT OR IGNORE INTO telemetry_device_owners (device_key, owner_key) VALUES (?, ?)'),
       addStream: db.prepare('INSERT OR IGNORE INTO streams (device_key, stream, up_to) VALUES (?, ?, 0)'),
       stream: db.prepare(
         'SELECT key, up_to AS upTo, (SELECT max(seq) FROM telemetry_rows WHERE stream_key = s.key) AS maxSeq FROM streams s WHERE device_key = ? AND stream = ?',
@@ -100,7 +106,7 @@ export class TelemetryStore {
     if (s === undefined) {
       this.st.addStream.run(deviceKey, stream);
       const row = this.st.stream.get(deviceKey, stream) as { key: number; upTo: number; maxSeq: number | null };
-      s = { key: row.key, upTo: row.upTo, maxSeq: row.maxSeq ?? 0 };
+      s = { key: row.key, upTo: row.upTo, maxSeq: row.maxSeq ?? 0, owners: new Set() };
       this.streams.set(id, s);
     }
     return s;
@@ -110,6 +116,10 @@ export class TelemetryStore {
   insertKeyed(s: StreamState, deviceKey: number, seq: number, epoch: number, ts: number, kind: string, data: string, ownerKey: number, receivedAt: number): boolean {
     const fresh = this.st.insert.run(deviceKey, s.key, seq, epoch, ts, kind, data, ownerKey, receivedAt).changes === 1;
     if (fresh && seq > s.maxSeq) s.maxSeq = seq;
+    if (fresh && !s.owners.has(ownerKey)) {
+      this.st.addPair.run(deviceKey, ownerKey);
+      s.owners.add(ownerKey);
+    }
     return fresh;
   }
 
@@ -145,25 +155,38 @@ export class TelemetryStore {
     this.setUpToKeyed(this.stream(this.deviceKey(deviceId), stream), upTo);
   }
 
-  /** Records of a device attributed inside `prefix`, by (ts, stream, seq) after the cursor. */
+  /**
+   * Records of a device attributed inside `prefix`, by (ts, stream, seq) after the cursor. One
+   * index range per owner inside the prefix that holds records of the device (usually one; one
+   * more per move inside the caller's subtree), each read up to `limit`, then merged.
+   */
   read(q: {
-    deviceId: string; prefix: string; from: number; to: number; after: [number, string, number] | null; limit: number; desc: boolean;
+    deviceId: string; prefix: string; from: number; to: number; after: Key | null; limit: number; desc: boolean;
   }): TelemetryRow[] {
     const dir = q.desc ? 'DESC' : 'ASC';
-    const [ats, astream, aseq] = q.after ?? (q.desc ? [Number.MAX_SAFE_INTEGER, '\uffff', Number.MAX_SAFE_INTEGER] : [-1, '', 0]);
-    return this.sql(
+    const after = q.after ?? (q.desc ? [Number.MAX_SAFE_INTEGER, '\uffff', Number.MAX_SAFE_INTEGER] : [-1, '', 0]);
+    const page = this.sql(
       `SELECT ${COLS} ${JOINS}
-       WHERE t.device_key = (SELECT key FROM telemetry_devices WHERE device_id = ?) AND o.account_path >= ? AND o.account_path < ?
-         AND t.ts >= ? AND t.ts < ? AND (t.ts, s.stream, t.seq) ${q.desc ? '<' : '>'} (?, ?, ?)
+       WHERE t.device_key = ? AND t.owner_key = ? AND t.ts >= ? AND t.ts < ? AND (t.ts, s.stream, t.seq) ${q.desc ? '<' : '>'} (?, ?, ?)
        ORDER BY t.ts ${dir}, s.stream ${dir}, t.seq ${dir} LIMIT ?`,
-    ).all(q.deviceId, q.prefix, subtreeEnd(q.prefix), q.from, q.to, ats, astream, aseq, q.limit) as TelemetryRow[];
+    );
+    const owners = this.ownersWithin(q.deviceId, q.prefix);
+    const rows = owners.flatMap(({ device, owner }) => page.all(device, owner, q.from, q.to, ...after, q.limit) as TelemetryRow[]);
+    if (owners.length > 1) rows.sort((a, b) => (q.desc ? -1 : 1) * compareKeys(a, b));
+    return rows.slice(0, q.limit);
   }
 
   /** Whether any record of the device is attributed inside `prefix` (an old owner's history). */
   anyAttributed(deviceId: string, prefix: string): boolean {
-    const sql = `SELECT 1 FROM telemetry_rows WHERE device_key = (SELECT key FROM telemetry_devices WHERE device_id = ?)
-      AND owner_key IN (SELECT key FROM telemetry_owners WHERE account_path >= ? AND account_path < ?) LIMIT 1`;
-    return this.sql(sql).get(deviceId, prefix, subtreeEnd(prefix)) !== undefined;
+    return this.ownersWithin(deviceId, prefix).length > 0;
+  }
+
+  /** The owners inside `prefix` that records of the device are attributed to, with its key. */
+  private ownersWithin(deviceId: string, prefix: string): { device: number; owner: number }[] {
+    return this.sql(
+      `SELECT p.device_key AS device, p.owner_key AS owner FROM telemetry_device_owners p JOIN telemetry_owners o ON o.key = p.owner_key
+       WHERE p.device_key = (SELECT key FROM telemetry_devices WHERE device_id = ?) AND o.account_path >= ? AND o.account_path < ?`,
+    ).all(deviceId, prefix, subtreeEnd(prefix)) as { device: number; owner: number }[];
   }
 
   /**
@@ -177,4 +200,8 @@ export class TelemetryStore {
     if (last === null) return 0;
     return this.sql('DELETE FROM telemetry_rows WHERE rowid <= ? AND received_at < ?').run(last, cutoff).changes;
   }
+}
+
+function compareKeys(a: TelemetryRow, b: TelemetryRow): number {
+  return a.ts - b.ts || (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0) || a.seq - b.seq;
 }
