@@ -71,14 +71,32 @@ async function sender(spec: LoadSpec, d: LoadSpec['devices'][number], i: number,
     });
 }
 
+/**
+ * What is wrong with a sampled delivery, if anything: both sides deliver batches whose records carry
+ * a `data` object (the relay forwards the device's own batch), so a stale build or a fan-out bug
+ * that sends something cheaper than the real payload stops the benchmark instead of flattering it.
+ */
+function checkDelivery(payload: Buffer): string | undefined {
+  try {
+    const records = (JSON.parse(payload.toString('utf8')) as { records?: { data?: unknown }[] }).records;
+    const data = records?.[0]?.data;
+    return typeof data === 'object' && data !== null ? undefined : 'no records[0].data object';
+  } catch {
+    return 'not JSON';
+  }
+}
+
 async function run(spec: LoadSpec): Promise<LoadResult> {
   nagle = spec.nagle ?? 'none';
   const clients: MqttClient[] = [];
   let delivered = 0;
+  let malformed: string | undefined;
   for (const s of spec.subscribers) {
     const c = await connect(spec.url, { clientId: s.clientId, ...(s.username ? { username: s.username, password: s.password } : {}) }, true);
     await c.subscribeAsync(s.filter, { qos: spec.subscriberQos ?? 1 });
-    c.on('message', () => delivered++);
+    c.on('message', (_t, p) => {
+      if (delivered++ % 1000 === 0) malformed ??= checkDelivery(p);
+    });
     clients.push(c);
   }
   const senders = await Promise.all(spec.devices.map((d, i) => sender(spec, d, i, clients)));
@@ -105,6 +123,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   const seconds = (Date.now() - start) / 1000;
   await new Promise((r) => setTimeout(r, 200));
   await Promise.all(clients.map((c) => c.endAsync(true)));
+  if (malformed) throw new Error(`a subscriber received a malformed delivery (${malformed}): the figures would not be of the real thing`);
   return { messages, records: messages * spec.perMsg, seconds, latencies, delivered };
 }
 
