@@ -3,21 +3,13 @@
  * (NORMAL may roll back acknowledged commits on a power cut), foreign keys on, every migration
  * applied once, and a database from a newer registry refused rather than misread.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrate, openDb } from '../../cloud/store/db.js';
 import { MIGRATIONS } from '../../cloud/store/migrations.js';
+import { useTempDirs } from '../helpers/temp-dirs.js';
 
 describe('registry database', () => {
-  const dirs: string[] = [];
-  const tempDir = () => {
-    const d = mkdtempSync(join(tmpdir(), 'store-db-'));
-    dirs.push(d);
-    return d;
-  };
-  afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const tempDir = useTempDirs('store-db-');
 
   it('opens in WAL with synchronous=FULL and foreign keys, migrated to the latest version', () => {
     const db = openDb(tempDir());

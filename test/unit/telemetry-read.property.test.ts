@@ -8,13 +8,12 @@
  */
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DB_FILE, migrate, openDb } from '../../cloud/store/db.js';
 import { MIGRATIONS } from '../../cloud/store/migrations.js';
 import { TelemetryStore, type TelemetryRow } from '../../cloud/store/telemetry-store.js';
+import { useTempDirs } from '../helpers/temp-dirs.js';
 
 /** Root r with children a and b; a has a child c. Paths as the registry writes them. */
 const OWNERS = [
@@ -32,13 +31,7 @@ const history = fc.array(
   { maxLength: 60 },
 );
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'telemetry-read-'));
-  dirs.push(d);
-  return d;
-};
-afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = useTempDirs('telemetry-read-');
 
 /** Stores the records of two devices (the second a decoy that must never show up). */
 function fill(store: TelemetryStore, recs: Rec[]): void {
