@@ -3,12 +3,15 @@
  * a missing device is retried with doubling, capped delays; a lost port is reported and reopened;
  * the driver decides when the backoff starts over; stop() leaves nothing scheduled.
  */
-import { MockBinding } from '@serialport/binding-mock';
+import type * as BindingMock from '@serialport/binding-mock' with { 'resolution-mode': 'require' };
+import { createRequire } from 'node:module';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PortKeeper, type PortKeeperHandlers } from '../../agent/serial/port-keeper.js';
 import type { SerialPortStream } from '../../agent/serial/serial-port.js';
 
+// The package's ESM build ships no types; its CommonJS build does (as in agent/simulator/sim-binding.ts).
+const { MockBinding } = createRequire(import.meta.url)('@serialport/binding-mock') as typeof BindingMock;
 const PATH = '/dev/keeper-test';
 const keepers: PortKeeper[] = [];
 let opens = 0;

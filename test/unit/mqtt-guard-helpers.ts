@@ -10,6 +10,8 @@ export interface TestBroker {
   aedes: Aedes;
   tcp: ListenerHandle;
   rejects: RejectReason[];
+  /** Client ids aedes holds a connection for (aedes keeps them in `clients`, left out of its types). */
+  clientIds(): string[];
   close(): Promise<void>;
 }
 
@@ -21,6 +23,7 @@ export async function startBroker(guard: Omit<GuardOptions, 'onReject'> = {}): P
     aedes,
     tcp,
     rejects,
+    clientIds: () => Object.keys((aedes as unknown as { clients: Record<string, unknown> }).clients),
     close: async () => {
       await tcp.close();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));

@@ -81,7 +81,7 @@ describe('framing guard in front of a real aedes: hostile first packets', () => 
     socket.write(packet);
     expect([...(await received)]).toEqual([0x20, 0x02, 0x00, 0x02]);
     expect(broker.rejects).toEqual(['empty-client-id']);
-    expect(Object.keys(broker.aedes.clients)).toEqual([]);
+    expect(broker.clientIds()).toEqual([]);
   });
 
   it('still accepts an empty client id with a clean session (aedes assigns one)', async () => {
