@@ -4,12 +4,11 @@
  */
 import { seesDevice, type Actor } from '../domain/permissions.js';
 import { Errors } from '../errors.js';
-import { TelemetryStore, type TelemetryRow } from '../store/telemetry-store.js';
+import { TelemetryStore, type TelemetryKey, type TelemetryRow } from '../store/telemetry-store.js';
 import type { Context } from './context.js';
 import { decodeCursor, toPage } from './cursor.js';
 import { isId, must } from './guard.js';
 
-type Key = [number, string, number];
 /** The cursor carries its order, so a cursor of one order is refused by the other. */
 type Cursor = ['a' | 'd', number, string, number];
 const isCursor = (v: unknown): v is Cursor =>
@@ -47,7 +46,7 @@ export class TelemetryService {
     const desc = q.order === 'desc';
     const cursor = decodeCursor(q.cursor, isCursor);
     if (cursor && cursor[0] !== (desc ? 'd' : 'a')) throw Errors.invalid('cursor', 'was given out for the other order');
-    const after: Key | null = cursor ? [cursor[1], cursor[2], cursor[3]] : null;
+    const after: TelemetryKey | null = cursor ? [cursor[1], cursor[2], cursor[3]] : null;
     const rows = this.store.read({
       deviceId, prefix: actor.accountPath, from: q.from ?? 0, to: q.to ?? Number.MAX_SAFE_INTEGER, after, limit: q.limit + 1, desc,
     });

@@ -34,7 +34,7 @@ export interface StreamState {
 }
 
 /** Sort key of a record in a page: (ts, stream, seq); streams are ASCII, so JS order is SQLite's. */
-type Key = [ts: number, stream: string, seq: number];
+export type TelemetryKey = [ts: number, stream: string, seq: number];
 
 const COLS = 'd.device_id, s.stream, t.seq, t.epoch, t.ts, t.kind, t.data, o.account_id, o.account_path, t.received_at';
 const JOINS = `FROM telemetry_rows t JOIN streams s ON s.key = t.stream_key JOIN telemetry_owners o ON o.key = t.owner_key
@@ -161,7 +161,7 @@ export class TelemetryStore {
    * more per move inside the caller's subtree), each read up to `limit`, then merged.
    */
   read(q: {
-    deviceId: string; prefix: string; from: number; to: number; after: Key | null; limit: number; desc: boolean;
+    deviceId: string; prefix: string; from: number; to: number; after: TelemetryKey | null; limit: number; desc: boolean;
   }): TelemetryRow[] {
     const dir = q.desc ? 'DESC' : 'ASC';
     const after = q.after ?? (q.desc ? [Number.MAX_SAFE_INTEGER, '\uffff', Number.MAX_SAFE_INTEGER] : [-1, '', 0]);
