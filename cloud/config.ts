@@ -3,6 +3,7 @@
  * frozen object. A bad value stops the process with one line naming every bad variable.
  */
 import { z } from 'zod';
+import { MAX_NESTING } from '../protocol/topics.js';
 
 const port = (fallback: number) =>
   z.coerce.number().int().min(0).max(65535).default(fallback).describe('a TCP port, 0 to 65535');
@@ -22,8 +23,8 @@ const EnvSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     ADMIN_EMAIL: z.email().optional(),
     ADMIN_PASSWORD: z.string().min(8, 'at least 8 characters').max(200).optional(),
-    /** Deepest nested customer (root is depth 0). Default 16. */
-    MAX_DEPTH: z.coerce.number().int().min(1).max(64).default(16),
+    /** Deepest nested customer (root is depth 0). Default 16; at most MAX_NESTING (64). */
+    MAX_DEPTH: z.coerce.number().int().min(1).max(MAX_NESTING).default(16),
     /** When set, GET /metrics needs `Authorization: Bearer $METRICS_TOKEN`. */
     METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
     TLS_CERT: z.string().min(1).optional(),

@@ -42,6 +42,21 @@ export function accountTelemetryTopic(root: string, unitId: string): string {
   return `${root}/devices/${unitId}/telemetry`;
 }
 
+/** The deepest nesting the registry can be configured for (MAX_DEPTH; the root is depth 0). */
+export const MAX_NESTING = 64;
+
+/**
+ * Filters that receive one device's live telemetry wherever inside the subscriber's subtree its
+ * records are attributed: `{root}/devices/{unitId}/telemetry`, `{root}/+/devices/{unitId}/telemetry`
+ * and so on, one per level down to {@link MAX_NESTING}. MQTT 3.1.1 allows `#` only as the last
+ * level (§4.7.1.2), so without these a console showing one device would subscribe to `{root}/#`
+ * and receive the telemetry of every device below it. A few kB in one SUBSCRIBE.
+ */
+export function deviceLiveFilters(root: string, rootDepth: number, unitId: string): string[] {
+  const levels = Math.max(0, MAX_NESTING - rootDepth);
+  return Array.from({ length: levels + 1 }, (_, k) => accountTelemetryTopic(root + '/+'.repeat(k), unitId));
+}
+
 /**
  * True when `filter` only matches topics strictly under `root/` (MQTT 3.1.1 §4.7). A filter whose
  * first levels equal the root's levels cannot match anything outside it, because `+` and `#` after

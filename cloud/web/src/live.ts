@@ -1,11 +1,14 @@
 /**
  * Live telemetry over MQTT 3.1.1 on WebSocket at `/mqtt` (CONTRACT.md, MQTT): username = the
  * user's email, password = the session token, client id `u-` + random (only `u-` ids are users),
- * subscribed to `{topicRoot}/#`, so the broker's own fan-out delivers what the caller's account may
- * see. The MQTT client is loaded only when a device page opens, keeping the first load small.
+ * subscribed to the device's telemetry at every level below the caller's `topicRoot`
+ * (protocol/topics.ts deviceLiveFilters), so the broker's own fan-out delivers what the caller's
+ * account may see of this device, and nothing of the others. The MQTT client is loaded only when a
+ * device page opens, keeping the first load small.
  */
 import type { MqttClient } from 'mqtt';
 import { useEffect, useState } from 'preact/hooks';
+import { deviceLiveFilters } from '../../../protocol/topics.js';
 import { sessionToken, type Me, type TelemetryRecord } from './api.js';
 
 export type LiveState = 'connecting' | 'live' | 'offline' | 'refused';
@@ -49,7 +52,7 @@ export function useLiveTelemetry(me: Me, unitId: string | undefined): { state: L
       });
       client.on('connect', () => {
         setState('live');
-        client?.subscribe(`${me.topicRoot}/#`, { qos: 0 }, (err, granted) => {
+        client?.subscribe(deviceLiveFilters(me.topicRoot, me.account.depth, unitId), { qos: 0 }, (err, granted) => {
           // [MQTT-3.9.3] 0x80 in the SUBACK is a refusal (no device access).
           if (err || granted?.some((g) => g.qos === 128)) setState('refused');
         });
@@ -66,7 +69,7 @@ export function useLiveTelemetry(me: Me, unitId: string | undefined): { state: L
       closed = true;
       client?.end(true);
     };
-  }, [unitId, me.user.email, me.topicRoot]);
+  }, [unitId, me.user.email, me.topicRoot, me.account.depth]);
   return { state, records };
 }
 
