@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const tls = readTls(config);
   const log = pino({ level: config.LOG_LEVEL, redact: ['req.headers.authorization', '*.password', '*.secret', '*.token'] });
-  const db = openDb(config.DATA_DIR);
+  const db = openDb(config.DATA_DIR, undefined, log);
   const checkpointer = startCheckpointer(db, { log }); // WAL checkpoints off the request path
   const app = await buildApp({ config, db, log, ...(tls ? { https: tls } : {}) });
   const boot = await ensureRoot(app.services.ctx, { ...(config.ADMIN_EMAIL ? { email: config.ADMIN_EMAIL } : {}), ...(config.ADMIN_PASSWORD ? { password: config.ADMIN_PASSWORD } : {}) });

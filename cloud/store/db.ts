@@ -12,7 +12,10 @@ export type Db = Database.Database;
 
 export const DB_FILE = 'registry.db';
 
-export function openDb(dataDir: string, file = DB_FILE): Db {
+/** Where schema upgrades of an existing database are reported (they may take a while). */
+export type MigrationLog = { info(obj: object, msg: string): void };
+
+export function openDb(dataDir: string, file = DB_FILE, log?: MigrationLog): Db {
   const path = join(dataDir, file);
   mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
@@ -26,20 +29,28 @@ export function openDb(dataDir: string, file = DB_FILE): Db {
   // A bulk move grows the WAL to ~50 MB; once checkpointed, the file is cut back to this (64 MiB)
   // instead of staying at its largest size forever.
   db.pragma('journal_size_limit = 67108864');
-  migrate(db);
+  migrate(db, log);
   return db;
 }
 
-export function migrate(db: Db): void {
+/**
+ * Brings the schema to the latest version, one transaction per step. Upgrading a database that
+ * holds data logs each step before and after it: a step that rebuilds a telemetry index reads the
+ * whole table, minutes on a large one, and the operator should see why the start waits.
+ */
+export function migrate(db: Db, log?: MigrationLog): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
     throw new Error(`database schema version ${current} is newer than this registry (${MIGRATIONS.length}); upgrade the registry`);
   }
   for (let v = current; v < MIGRATIONS.length; v++) {
+    const started = performance.now();
+    if (current > 0) log?.info({ mod: 'db', from: v, to: v + 1 }, `upgrading the database schema to version ${v + 1}: on a large database this takes a while (each step is one transaction: stopped, it leaves the old schema)`);
     db.transaction(() => {
       db.exec(MIGRATIONS[v]!);
       db.pragma(`user_version = ${v + 1}`);
     })();
+    if (current > 0) log?.info({ mod: 'db', version: v + 1, ms: Math.round(performance.now() - started) }, `database schema now at version ${v + 1}`);
   }
 }
 
