@@ -16,26 +16,25 @@ const OTHER = 'a1b2c3d4e5f60102';
 describe('live filters for one device', () => {
   let reg: MqttRegistry;
   const accounts: string[] = []; // depth 1, 2, 3: A, A/B, A/B/C
-  const devices: Record<string, { id: string; client: MqttClient; epoch: number; seq: number }> = {};
+  const devices: Record<string, { id: string; secret: string; client?: MqttClient; epoch: number; seq: number }> = {};
 
   /** Publishes one record and waits for its telemetry/ack (the fan-out is sent with it). */
   async function record(unitId: string): Promise<void> {
     const d = devices[unitId]!;
-    const ack = nextMessage(d.client, deviceTopic(unitId, 'telemetry/ack'));
+    const client = d.client!;
+    const ack = nextMessage(client, deviceTopic(unitId, 'telemetry/ack'));
     const records = [{ seq: ++d.seq, epoch: d.epoch, ts: Date.now(), kind: 'obd', data: { rpm: 900 } }];
-    await d.client.publishAsync(deviceTopic(unitId, 'telemetry'), JSON.stringify({ stream: `stream-${unitId}`, records }), { qos: 1 });
+    await client.publishAsync(deviceTopic(unitId, 'telemetry'), JSON.stringify({ stream: `stream-${unitId}`, records }), { qos: 1 });
     await ack;
   }
 
-  /** Connects the device and waits for its current ownership (its epoch tags the records). */
+  /** (Re)connects the device and waits for its current ownership (its epoch tags the records). */
   async function online(unitId: string): Promise<void> {
     const d = devices[unitId]!;
-    d.client?.removeAllListeners('message');
     await d.client?.endAsync(true);
-    const { secret } = (await reg.req('POST', `/v1/devices/${d.id}/secret`, { token: reg.rootToken })).body;
-    d.client = await reg.device(unitId, secret);
-    const own = nextMessage(d.client, deviceTopic(unitId, 'ownership'));
-    await d.client.subscribeAsync([deviceTopic(unitId, 'ownership'), deviceTopic(unitId, 'telemetry/ack')], { qos: 1 });
+    const client = (d.client = await reg.device(unitId, d.secret));
+    const own = nextMessage(client, deviceTopic(unitId, 'ownership'));
+    await client.subscribeAsync([deviceTopic(unitId, 'ownership'), deviceTopic(unitId, 'telemetry/ack')], { qos: 1 });
     d.epoch = (await own).epoch;
   }
 
@@ -56,7 +55,7 @@ describe('live filters for one device', () => {
     let parent = reg.rootAccountId;
     for (const name of ['A', 'B', 'C']) accounts.push((parent = (await reg.createAccount(reg.rootToken, parent, name)).id));
     for (const unitId of [WATCHED, OTHER]) {
-      devices[unitId] = { id: (await reg.register(unitId, accounts[2])).id, client: undefined as unknown as MqttClient, epoch: 0, seq: 0 };
+      devices[unitId] = { ...(await reg.register(unitId, accounts[2])), epoch: 0, seq: 0 };
       await online(unitId);
     }
   });

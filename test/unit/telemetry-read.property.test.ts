@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DB_FILE, migrate, openDb } from '../../cloud/store/db.js';
+import { DB_FILE, openDb } from '../../cloud/store/db.js';
 import { MIGRATIONS } from '../../cloud/store/migrations.js';
 import { TelemetryStore, type TelemetryRow } from '../../cloud/store/telemetry-store.js';
 import { useTempDirs } from '../helpers/temp-dirs.js';
@@ -111,8 +111,7 @@ describe('telemetry read', () => {
                (2, 2, 1, 1, 10, 'obd', '{}', 1, 1);
     `);
     old.close();
-    const db = openDb(dir);
-    migrate(db);
+    const db = openDb(dir); // migrates
     const store = new TelemetryStore(db);
     const seqs = (device: string, prefix: string) =>
       store.read({ deviceId: device, prefix, from: 0, to: 100, after: null, limit: 10, desc: false }).map((r) => r.seq);
